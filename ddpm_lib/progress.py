@@ -1,0 +1,30 @@
+"""One progress bar for every long loop of the package (tqdm, written to stderr).
+
+In notebooks (after :func:`ddpm_lib.notebook.setup`) the bar is drawn only when it
+starts and when it ends, so the stored output is the same on every run up to the
+timings, which the nbval sanitize file masks.
+"""
+from __future__ import annotations
+
+from typing import Iterable, TypeVar
+
+from tqdm.std import tqdm
+
+T = TypeVar("T")
+
+_settings = {"mininterval": 0.1, "disable": False}
+
+
+def configure(*, quiet_updates: bool | None = None, disable: bool | None = None) -> None:
+    """``quiet_updates=True`` draws a bar only at its start and end; ``disable=True`` hides all bars."""
+    if quiet_updates is not None:
+        _settings["mininterval"] = float("inf") if quiet_updates else 0.1
+    if disable is not None:
+        _settings["disable"] = bool(disable)
+
+
+def progress_bar(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str | None = None,
+                 enabled: bool = True, unit: str = "it") -> tqdm:
+    """A tqdm bar with the package's settings; ``enabled=False`` turns this one off."""
+    return tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=_settings["mininterval"],
+                disable=_settings["disable"] or not enabled, ascii=True, ncols=80, dynamic_ncols=False)

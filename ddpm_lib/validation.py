@@ -1,0 +1,86 @@
+"""Argument checks shared by the whole package: each raises a clear ``ValueError``/``TypeError``."""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import torch
+
+
+def as_tensor(x: Any, name: str, dtype: torch.dtype | None = None,
+              device: torch.device | str | None = None) -> torch.Tensor:
+    """Convert ``x`` to a tensor (floating point) or raise ``TypeError`` naming ``name``."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        try:
+            t = torch.as_tensor(x)
+        except Exception as exc:  # noqa: BLE001 - re-raised with a clear message
+            raise TypeError(f"{name} must be a tensor or array-like of numbers, got {type(x).__name__}") from exc
+    if t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got dtype {t.dtype}")
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype() if dtype is None else dtype)
+    if dtype is not None or device is not None:
+        t = t.to(dtype=dtype or t.dtype, device=device or t.device)
+    return t
+
+
+def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Raise ``ValueError`` if ``x`` has a NaN or an infinity."""
+    if not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} must be finite, but {bad} of its {x.numel()} entries are NaN or infinite")
+    return x
+
+
+def check_time(t: Any, name: str = "t", allow_zero: bool = True) -> Any:
+    """Check a diffusion time (number or tensor): finite and >= 0 (or > 0)."""
+    values = t if isinstance(t, torch.Tensor) else torch.as_tensor(t, dtype=torch.float64)
+    if isinstance(t, bool):
+        raise TypeError(f"{name} must be a number, got a bool")
+    if not bool(torch.isfinite(values).all()):
+        raise ValueError(f"{name} must be a finite time, got {t!r}")
+    low = bool((values >= 0).all()) if allow_zero else bool((values > 0).all())
+    if not low:
+        allowed = "t >= 0" if allow_zero else "t > 0"
+        raise ValueError(f"{name} must satisfy {allowed} (diffusion time runs forward from 0), got {t!r}")
+    return t
+
+
+def check_positive_int(n: Any, name: str, minimum: int = 1) -> int:
+    """Check that ``n`` is an integer >= ``minimum`` and return it as ``int``."""
+    if isinstance(n, bool) or not isinstance(n, (int,)) and not (isinstance(n, torch.Tensor) and n.numel() == 1
+                                                                 and not n.is_floating_point()):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {n!r} ({type(n).__name__})")
+    n = int(n)
+    if n < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {n}")
+    return n
+
+
+def check_positive_float(x: Any, name: str, allow_zero: bool = False) -> float:
+    """Check that ``x`` is a finite real number > 0 (or >= 0) and return it as ``float``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) and not (isinstance(x, torch.Tensor) and x.numel() == 1):
+        raise TypeError(f"{name} must be a real number, got {x!r} ({type(x).__name__})")
+    x = float(x)
+    ok = x >= 0 if allow_zero else x > 0
+    if not math.isfinite(x) or not ok:
+        allowed = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {allowed}, got {x}")
+    return x
+
+
+def check_shape(x: torch.Tensor, name: str, shape: Sequence[int | None]) -> torch.Tensor:
+    """Check ``x.shape`` against ``shape`` where ``None`` matches any size."""
+    ok = x.dim() == len(shape) and all(s is None or s == d for s, d in zip(shape, x.shape))
+    if not ok:
+        want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    return x
+
+
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")

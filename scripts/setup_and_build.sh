@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# On a fresh machine with Python 3.11: create .venv, install everything pinned in
+# requirements.txt (ddpm_lib included, editable) and build the book into _build/html.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -r requirements.txt
+"$VENV/bin/python" -m ipykernel install --user --name python3 >/dev/null
+rm -rf _build
+"$VENV/bin/jupyter-book" build . -W -n --keep-going
+echo "The book is in _build/html/index.html"
