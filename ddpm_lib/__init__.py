@@ -4,7 +4,14 @@ Modules, each with one job:
 
 * :mod:`ddpm_lib.schedules` — ``Schedule``, ``linear_schedule``, ``cosine_schedule``;
 * :mod:`ddpm_lib.forward` — the OU process and its discrete VP chain;
-* :mod:`ddpm_lib.verify` — the checking helpers every notebook uses.
+* :mod:`ddpm_lib.mixtures` — Gaussian mixtures whose score is exact at every diffusion time;
+* :mod:`ddpm_lib.samplers` — Langevin, reverse-time SDE, discrete backward, DDPM ancestral,
+  probability-flow ODE;
+* :mod:`ddpm_lib.metrics` — sliced Wasserstein, MMD, noise floors;
+* :mod:`ddpm_lib.models`, :mod:`ddpm_lib.data`, :mod:`ddpm_lib.training`,
+  :mod:`ddpm_lib.checkpoints` — a small denoiser, its data and its training;
+* :mod:`ddpm_lib.verify` — the checking helpers every notebook uses;
+* :mod:`ddpm_lib.exercises` — the checkers of the coding exercises.
 """
 from . import forward, verify
 from .schedules import Schedule, cosine_schedule, linear_schedule

@@ -14,7 +14,8 @@ def as_tensor(x: Any, name: str, dtype: torch.dtype | None = None,
         t = x
     else:
         try:
-            t = torch.as_tensor(x)
+            # lists and arrays of Python floats are float64: never round them through float32
+            t = torch.as_tensor(x, dtype=dtype or torch.float64) if not isinstance(x, bool) else torch.as_tensor(x)
         except Exception as exc:  # noqa: BLE001 - re-raised with a clear message
             raise TypeError(f"{name} must be a tensor or array-like of numbers, got {type(x).__name__}") from exc
     if t.is_complex() or t.dtype == torch.bool:

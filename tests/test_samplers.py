@@ -1,0 +1,363 @@
+"""Tests of ddpm_lib.samplers with exact scores (Gaussian and Gaussian-mixture targets)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ddpm_lib import Schedule, linear_schedule
+from ddpm_lib.metrics import noise_floor, sliced_wasserstein
+from ddpm_lib.mixtures import GaussianMixture, ring_mixture
+from ddpm_lib.samplers import (ddpm_ancestral, discrete_backward, eps_from_score, langevin, probability_flow_heun,
+                               reverse_sde_euler, score_from_eps)
+
+F64 = torch.float64
+N_RING = 10_000  # particles for the ring tests (SWD noise floor ≈ 0.035)
+
+
+def scaled_linear(n: int) -> Schedule:
+    """Ho et al.'s linear schedule rescaled to ``n >= 25`` steps (total time T ≈ 10 for every n)."""
+    return linear_schedule(n, 1e-4 * 1000 / n, 0.02 * 1000 / n)
+
+
+def ramp(n: int, T: float) -> Schedule:
+    """``β_i ∝ i`` (a linear ramp from β_1 to 20 β_1) with total time ``T``."""
+    b = torch.linspace(1.0, 20.0, n, dtype=F64)
+    return Schedule(b / b.sum() * T)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small tensor ops run fastest (and do not oversubscribe a shared machine) on one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def gaussian(var: float) -> GaussianMixture:
+    return GaussianMixture(torch.ones(1, dtype=F64), torch.zeros(1, 1, dtype=F64), torch.full((1, 1, 1), var, dtype=F64))
+
+
+def noise(n: int, d: int = 2, seed: int = 0) -> torch.Tensor:
+    return torch.randn(n, d, dtype=F64, generator=torch.Generator().manual_seed(seed))
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def ring() -> dict:
+    gm = ring_mixture()
+    floor, floor_sd = noise_floor(gm.sample, N_RING, repeats=8)
+    return {"gm": gm, "score": gm.score_fn(), "floor": floor, "floor_sd": floor_sd}
+
+
+def swd_to(gm: GaussianMixture, x: torch.Tensor, t: float = 0.0, seed: int = 99) -> float:
+    target = gm.diffuse(t) if t > 0 else gm
+    return sliced_wasserstein(x, target.sample(x.shape[0], gen(seed)))
+
+
+# -- Langevin ----------------------------------------------------------------------------
+@pytest.mark.parametrize("h", [0.3, 0.8])
+def test_langevin_reaches_the_gaussian_with_its_O_h_variance_bias(h: float) -> None:
+    """For s(x) = −x the chain x ← (1 − h) x + √(2h) z has stationary variance 2/(2 − h), not 1."""
+    n = 40_000
+    x = langevin(lambda y: -y, 5 + noise(n, 1), h, 200, gen(1))
+    var, mean = float(x.var()), float(x.mean())
+    expected = 2 / (2 - h)
+    se_var = expected * math.sqrt(2 / (n - 1))
+    assert abs(mean) < 4 * math.sqrt(expected / n)
+    assert abs(var - expected) < 4 * se_var, (var, expected)
+    assert abs(var - 1) > 10 * se_var  # the O(h) bias is visible
+
+
+def test_langevin_with_a_mixture_score_keeps_the_law_for_a_small_step() -> None:
+    gm = ring_mixture()
+    x = langevin(gm.score, gm.sample(N_RING, gen(2)), 1e-3, 200, gen(3))
+    floor, _ = noise_floor(gm.sample, N_RING, repeats=3)
+    assert swd_to(gm, x) < 1.5 * floor
+
+
+# -- the discrete backward update is first-order consistent with the reverse SDE -----------
+def mean_factor(run) -> float:
+    """``∂ out / ∂ x_start`` of a sampler that is affine in its start (same seed twice)."""
+    one = run(torch.ones(1, 1, dtype=F64), gen(5))
+    zero = run(torch.zeros(1, 1, dtype=F64), gen(5))
+    return float(one - zero)
+
+
+def test_one_backward_step_matches_euler_maruyama_to_second_order() -> None:
+    var = 0.3
+    gm = gaussian(var)
+    score = gm.score_fn()
+    diffs = []
+    for h in (0.02, 0.01, 0.005):
+        sch = Schedule(torch.full((3,), h, dtype=F64))
+        t_n = float(sch.times[-1])
+        disc = mean_factor(lambda x, g: discrete_backward(score, sch, x, g, return_path=True)[1])
+        em = mean_factor(lambda x, g: reverse_sde_euler(score, x, [t_n - h, t_n], g))
+        v = math.exp(-t_n) * var + 1 - math.exp(-t_n)
+        assert disc == pytest.approx((1 - h / v) / math.sqrt(1 - h), rel=1e-12)
+        assert em == pytest.approx(1 + h * (0.5 - 1 / v), rel=1e-12)
+        diffs.append(abs(disc - em))
+        # the noise of one step: √β_i z in both (same seed, start 0, score(0) = 0)
+        d0 = discrete_backward(score, sch, torch.zeros(4, 1, dtype=F64), gen(6), return_path=True)[1]
+        e0 = reverse_sde_euler(score, torch.zeros(4, 1, dtype=F64), [t_n - h, t_n], gen(6))
+        torch.testing.assert_close(d0, e0, rtol=1e-12, atol=0)
+    assert all(dd < 10 * h * h for dd, h in zip(diffs, (0.02, 0.01, 0.005)))
+    assert 3.5 < diffs[0] / diffs[1] < 4.5 and 3.5 < diffs[1] / diffs[2] < 4.5  # O(h²)
+
+
+def shifted_score(score, schedule: Schedule):
+    """The off-by-one trap: evaluate the score at t_{i−1} when asked for t_i."""
+    times = schedule.times.tolist()
+
+    def wrong(x: torch.Tensor, t: float) -> torch.Tensor:
+        i = min(range(len(times)), key=lambda j: abs(times[j] - t))
+        return score(x, times[i - 1])
+
+    return wrong
+
+
+def test_index_bookkeeping_beats_the_off_by_one_variant() -> None:
+    """Over the whole chain, the mean map x_n -> E[x_0 | x_n] of a Gaussian target is known exactly:
+    σ² e^{−T/2} / (e^{−T} σ² + 1 − e^{−T}) (here T = 1, σ² = 0.05). The library's update (score at t_i, β_i) gets closer to it
+    than the variant with the score at t_{i−1}, and its error halves with the step size (first order)."""
+    var = 0.05
+    gm = gaussian(var)
+    score = gm.score_fn()
+    errors, wrong_errors = [], []
+    for n in (50, 100, 200):
+        sch = ramp(n, 1.0)
+        T = float(sch.times[-1])
+        exact = var * math.exp(-T / 2) / (math.exp(-T) * var + 1 - math.exp(-T))
+        lib = mean_factor(lambda x, g: discrete_backward(score, sch, x, g))
+        wrong = mean_factor(lambda x, g: discrete_backward(shifted_score(score, sch), sch, x, g))
+        # the library uses exactly (t_i, β_i): the product of the per-step factors
+        b, t = sch.betas.tolist(), sch.times.tolist()
+        prod = math.prod((1 - b[i] / (math.exp(-t[i]) * var + 1 - math.exp(-t[i]))) / math.sqrt(1 - b[i])
+                         for i in range(1, n + 1))
+        assert lib == pytest.approx(prod, rel=1e-10)
+        errors.append(abs(lib / exact - 1))
+        wrong_errors.append(abs(wrong / exact - 1))
+    assert all(w > 3 * e for w, e in zip(wrong_errors, errors)), (errors, wrong_errors)
+    assert 1.6 < errors[0] / errors[1] < 2.4 and 1.6 < errors[1] / errors[2] < 2.4, errors
+
+
+# -- recovering the ring mixture from N(0, I) at T ------------------------------------------
+def geometric_grid(m: int, t_min: float = 1e-3, T: float = 10.0) -> torch.Tensor:
+    """``m + 1`` forward times, evenly spaced in log t from ``t_min`` to ``T``."""
+    return torch.logspace(math.log10(t_min), math.log10(T), m + 1, dtype=F64)
+
+
+def run_sampler(name: str, ring: dict, n: int, seed: int = 1, sign: float = 1.0,
+                coarse: bool = False) -> tuple[torch.Tensor, float]:
+    """Run a sampler with ``n`` steps; returns (samples, time of the law they should follow).
+
+    Default grids: the scaled linear schedule (T ≈ 10) and its times. ``coarse=True``: a geometric
+    grid from 10⁻³ to 10 for the continuous samplers, constant β = 10/n for the discrete chain.
+    """
+    if coarse:
+        sch = Schedule(torch.full((n,), 10.0 / n, dtype=F64)) if name == "discrete_backward" else None
+        grid = geometric_grid(n)
+    else:
+        sch = scaled_linear(n)
+        grid = sch.times[1:]
+    score = ring["score"]
+    if sign != 1.0:  # the wrong drift −½x + s instead of ½x + s: s̃ = s − x gives ½x + s̃ = −½x + s
+        exact = score
+        score = lambda x, t: exact(x, t) - x  # noqa: E731
+    x_T = noise(N_RING, seed=seed)
+    if name == "reverse_sde_euler":
+        return reverse_sde_euler(score, x_T, grid, gen(seed + 100)), float(grid[0])
+    if name == "discrete_backward":
+        return discrete_backward(score, sch, x_T, gen(seed + 100)), 0.0
+    if name == "probability_flow_heun":
+        return probability_flow_heun(score, x_T, grid), float(grid[0])
+    raise ValueError(name)
+
+
+SAMPLERS = ["reverse_sde_euler", "discrete_backward", "probability_flow_heun"]
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_recover_the_ring_and_improve_with_more_steps(name: str, ring: dict) -> None:
+    x, t = run_sampler(name, ring, 1000)
+    err_1000 = swd_to(ring["gm"], x, t)
+    # within 1.5× the mean SWD between two exact samples of the same size
+    assert err_1000 < 1.5 * ring["floor"], (err_1000, ring["floor"])
+    # coarse grids (constant β needs n > T = 10 steps for β < 1)
+    few, more = (12, 40) if name == "discrete_backward" else (6, 20)
+    errs = {n: swd_to(ring["gm"], *run_sampler(name, ring, n, coarse=True)) for n in (few, more)}
+    assert errs[few] > errs[more] > err_1000, (errs, err_1000)
+    assert errs[few] > 3 * ring["floor"], (errs, ring["floor"])
+
+
+@pytest.mark.parametrize("name", ["reverse_sde_euler", "discrete_backward"])
+def test_wrong_drift_sign_does_not_recover_the_ring(name: str, ring: dict) -> None:
+    x, t = run_sampler(name, ring, 200, sign=-1.0)
+    assert swd_to(ring["gm"], x, t) > 5 * ring["floor"]
+
+
+@pytest.mark.parametrize("variance", ["beta", "beta_tilde"])
+def test_ddpm_ancestral_with_the_exact_eps_recovers_the_ring(variance: str, ring: dict) -> None:
+    sch = scaled_linear(500)
+    x = ddpm_ancestral(ring["gm"].eps_fn(sch), sch, noise(N_RING, seed=3), gen(4), variance=variance)
+    assert swd_to(ring["gm"], x) < 1.5 * ring["floor"]
+    # and through the converters, from the OU score (ε at t_i rather than at the discrete marginal)
+    x = ddpm_ancestral(eps_from_score(ring["score"], sch), sch, noise(N_RING, seed=3), gen(4), variance=variance)
+    assert swd_to(ring["gm"], x) < 1.5 * ring["floor"]
+
+
+def test_ddpm_ancestral_update_formula_and_no_noise_at_the_last_step() -> None:
+    sch = linear_schedule(4)
+    calls = []
+
+    def eps(x: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+        calls.append(i.clone())
+        return torch.full_like(x, 0.5)
+
+    x4 = noise(3, seed=1)
+    path = ddpm_ancestral(eps, sch, x4, gen(2), return_path=True)
+    assert path.shape == (5, 3, 2)
+    assert [c.tolist() for c in calls] == [[i] * 3 for i in (4, 3, 2, 1)]
+    assert all(c.dtype == torch.long for c in calls)
+    b, ab = sch.betas.tolist(), sch.alpha_bars.tolist()
+    expected_x0 = (path[1 - 0 + 2] - b[1] / math.sqrt(1 - ab[1]) * 0.5) / math.sqrt(1 - b[1])  # from x_1, no noise
+    torch.testing.assert_close(path[4], expected_x0)
+    # posterior variance β̃ gives smaller noise than β at every step
+    d_beta = (ddpm_ancestral(eps, sch, x4, gen(2)) - ddpm_ancestral(lambda x, i: torch.zeros_like(x), sch, x4, gen(2)))
+    assert torch.isfinite(d_beta).all()
+
+
+# -- probability flow ----------------------------------------------------------------------
+def test_probability_flow_is_deterministic_and_reversible(ring: dict) -> None:
+    grid = torch.linspace(0.05, 3.0, 201, dtype=F64)
+    x0 = ring["gm"].diffuse(0.05).sample(500, gen(0))
+    z = probability_flow_heun(ring["score"], x0, grid, direction="forward")
+    torch.testing.assert_close(z, probability_flow_heun(ring["score"], x0, grid, direction="forward"))
+    back = probability_flow_heun(ring["score"], z, grid, direction="backward")
+    assert float((back - x0).abs().max()) < 1e-3
+    path = probability_flow_heun(ring["score"], x0, grid, direction="forward", return_path=True)
+    assert path.shape == (201, 500, 2)
+    torch.testing.assert_close(path[0], x0)
+    torch.testing.assert_close(path[-1], z)
+
+
+def test_probability_flow_heun_is_second_order_on_a_gaussian() -> None:
+    """For a Gaussian target the flow is linear: x_t = √(v(t)/v(s)) x_s with v(t) = e^{−t}σ² + 1 − e^{−t}."""
+    var = 0.2
+    score = gaussian(var).score_fn()
+    v = lambda t: math.exp(-t) * var + 1 - math.exp(-t)  # noqa: E731
+    errs = []
+    for m in (10, 20, 40):
+        grid = torch.linspace(0.01, 5.0, m + 1, dtype=F64)
+        out = probability_flow_heun(score, torch.ones(1, 1, dtype=F64), grid)
+        errs.append(abs(float(out) - math.sqrt(v(0.01) / v(5.0))))
+    assert 3.3 < errs[0] / errs[1] < 4.7 and 3.3 < errs[1] / errs[2] < 4.7, errs
+
+
+# -- converters ----------------------------------------------------------------------------
+def test_score_eps_converters_round_trip(ring: dict) -> None:
+    sch = linear_schedule(20)
+    gm = ring["gm"]
+    eps = gm.eps_fn(sch)
+    x = noise(7, seed=4)
+    score = score_from_eps(eps, sch)
+    for i in (1, 7, 20):
+        exact = gm.diffuse_discrete(float(sch.alpha_bars[i])).score(x)
+        torch.testing.assert_close(score(x, i), exact)
+        torch.testing.assert_close(score(x, float(sch.times[i])), exact)  # a grid time maps to its step
+        torch.testing.assert_close(score(x, float(sch.times[i]) + 0.2 * float(sch.betas[i])), exact)
+        torch.testing.assert_close(eps_from_score(score, sch)(x, i), eps(x, i))
+    steps = torch.tensor([1, 5, 5, 9, 20, 2, 3])
+    torch.testing.assert_close(score(x, steps), torch.stack([score(x[j:j + 1], int(k))[0] for j, k in enumerate(steps)]))
+    torch.testing.assert_close(score(x, sch.times[steps]), score(x, steps))
+    torch.testing.assert_close(eps_from_score(score, sch)(x, steps), eps(x, steps))
+    # eps_from_score of the OU score evaluates at t_i
+    e = eps_from_score(gm.score_fn(), sch)(x, steps)
+    ref = torch.stack([-math.sqrt(1 - float(sch.alpha_bars[k])) * gm.diffuse(float(sch.times[k])).score(x[j])
+                       for j, k in enumerate(steps.tolist())])
+    torch.testing.assert_close(e, ref)
+    with pytest.raises(ValueError, match="outside this schedule's times"):
+        score(x, 50.0)
+    with pytest.raises(TypeError, match="step must be an int"):
+        score(x, "3")
+
+
+# -- reproducibility, shapes and argument checks -------------------------------------------
+def test_generators_make_runs_reproducible(ring: dict) -> None:
+    sch = linear_schedule(20)
+    x = noise(100)
+    for run in (lambda g: reverse_sde_euler(ring["score"], x, sch.times[1:], g),
+                lambda g: discrete_backward(ring["score"], sch, x, g),
+                lambda g: ddpm_ancestral(ring["gm"].eps_fn(sch), sch, x, g),
+                lambda g: langevin(ring["gm"].score, x, 0.01, 20, g)):
+        torch.testing.assert_close(run(gen(3)), run(gen(3)))
+        assert not torch.equal(run(gen(3)), run(gen(4)))
+
+
+def test_return_path_shapes_and_progress(ring: dict, capsys: pytest.CaptureFixture) -> None:
+    sch = linear_schedule(10)
+    x = noise(5)
+    assert reverse_sde_euler(ring["score"], x, sch.times[1:], gen(), return_path=True).shape == (10, 5, 2)
+    assert discrete_backward(ring["score"], sch, x, gen(), return_path=True).shape == (11, 5, 2)
+    assert ddpm_ancestral(ring["gm"].eps_fn(sch), sch, x, gen(), return_path=True).shape == (11, 5, 2)
+    assert langevin(ring["gm"].score, x, 0.1, 4, gen(), return_path=True).shape == (5, 5, 2)
+    p = discrete_backward(ring["score"], sch, x, gen(), return_path=True)
+    torch.testing.assert_close(p[0], x)
+    discrete_backward(ring["score"], sch, x, gen(), progress=True)
+    assert "discrete backward" in capsys.readouterr().err
+
+
+@settings(max_examples=20, deadline=None)
+@given(grid=st.lists(st.one_of(st.floats(-1.0, 5.0), st.just(math.nan), st.just(math.inf)), min_size=0, max_size=6))
+def test_bad_time_grids_are_rejected_and_good_ones_run(grid: list[float]) -> None:
+    score = gaussian(0.5).score_fn()
+    x = torch.zeros(3, 1, dtype=F64)
+    ok = (len(grid) >= 2 and all(math.isfinite(t) for t in grid) and grid[0] > 0
+          and all(b > a for a, b in zip(grid, grid[1:])))
+    if ok:
+        assert reverse_sde_euler(score, x, grid, gen()).shape == x.shape
+    else:
+        with pytest.raises(ValueError, match="t_grid"):
+            reverse_sde_euler(score, x, grid, gen())
+
+
+def test_bad_inputs_raise_clear_errors(ring: dict) -> None:
+    s, sch, x = ring["score"], linear_schedule(5), noise(4)
+    with pytest.raises(ValueError, match=r"t_grid must lie in \(0, T\]"):
+        reverse_sde_euler(s, x, [0.0, 1.0])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        probability_flow_heun(s, x, [2.0, 1.0])
+    with pytest.raises(ValueError, match="1-D increasing grid"):
+        probability_flow_heun(s, x, torch.ones(2, 2))
+    with pytest.raises(ValueError, match="finite"):
+        reverse_sde_euler(s, x, [0.1, float("nan")])
+    with pytest.raises(ValueError, match="x_T must be finite"):
+        reverse_sde_euler(s, torch.full((2, 2), float("inf")), [0.1, 1.0])
+    with pytest.raises(ValueError, match="step_size must be a finite number > 0"):
+        langevin(ring["gm"].score, x, 0.0, 10)
+    with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
+        langevin(ring["gm"].score, x, 0.1, 0)
+    with pytest.raises(TypeError, match="n_steps must be an integer"):
+        langevin(ring["gm"].score, x, 0.1, 2.5)
+    with pytest.raises(TypeError, match="score must be a callable"):
+        discrete_backward(None, sch, x)
+    with pytest.raises(TypeError, match="schedule must be a ddpm_lib.Schedule"):
+        discrete_backward(s, [0.1, 0.2], x)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        discrete_backward(s, sch, x, generator=3)
+    with pytest.raises(ValueError, match="variance must be 'beta' or 'beta_tilde'"):
+        ddpm_ancestral(ring["gm"].eps_fn(sch), sch, x, variance="sigma")
+    with pytest.raises(ValueError, match="direction must be 'backward' or 'forward'"):
+        probability_flow_heun(s, x, [0.1, 1.0], direction="up")
+    with pytest.raises(ValueError, match=r"score must return a tensor of the state's shape \(4, 2\)"):
+        discrete_backward(lambda y, t: y[:, :1], sch, x)
+    with pytest.raises(ValueError, match=r"x_n must have \(batch, \.\.\.\)"):
+        ddpm_ancestral(ring["gm"].eps_fn(sch), sch, torch.zeros(2))
