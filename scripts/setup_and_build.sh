@@ -9,6 +9,7 @@ PYTHON="${PYTHON:-python3}"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -r requirements.txt
 "$VENV/bin/python" -m ipykernel install --user --name python3 >/dev/null
+"$VENV/bin/python" _ext/mathjax_local.py --install   # MathJax for offline math (needs npm; else the CDN)
 rm -rf _build
 "$VENV/bin/jupyter-book" build . -W -n --keep-going
 echo "The book is in _build/html/index.html"

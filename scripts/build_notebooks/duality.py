@@ -934,8 +934,8 @@ $\tfrac12 |\mu|^2 e^{-T} + \tfrac14 \sum_j (\lambda_j - 1)^2 e^{-2T} + O(e^{-3T}
 
 $x_T = e^{-T/2}x_0 + \sqrt{1 - e^{-T}}\,\varepsilon$ is an affine image of independent Gaussians,
 so it is Gaussian with mean $e^{-T/2}\mu$ and covariance $e^{-T}\Sigma + (1 - e^{-T})I$.
-For Gaussians, $\log p_T(x) - \log \N(x; 0, I) = -\tfrac12\log\det\Sigma_T
-- \tfrac12 (x - m_T)^\top\Sigma_T^{-1}(x - m_T) + \tfrac12 |x|^2$. Under $x \sim p_T$,
+For Gaussians, $\log p_T(x) - \log \N(x; 0, I) = -\tfrac12\log\det\Sigma_T -
+\tfrac12 (x - m_T)^\top\Sigma_T^{-1}(x - m_T) + \tfrac12 |x|^2$. Under $x \sim p_T$,
 $\E[(x - m_T)^\top\Sigma_T^{-1}(x - m_T)] = d$ and $\E|x|^2 = \operatorname{tr}\Sigma_T + |m_T|^2$,
 which gives the formula. In the eigenbasis of $\Sigma$, $\Sigma_T$ has eigenvalues
 $v_j = 1 + u(\lambda_j - 1)$ with $u = e^{-T}$, so the KL is

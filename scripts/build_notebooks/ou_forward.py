@@ -35,8 +35,8 @@ md(r"""
 A diffusion model generates data by undoing a process that turns data into noise. Before
 we can undo that process we have to know it well, and this chapter is about it: the
 **forward process**. Its continuous-time version is the Ornstein–Uhlenbeck (OU) process
-{cite}`uhlenbeck1930brownian`;
-the discrete chain of DDPM {cite}`ho2020ddpm` is the same process observed on a grid
+{cite}`uhlenbeck1930theory`;
+the discrete chain of DDPM {cite}`ho2020denoising` is the same process observed on a grid
 of times.
 
 By the end of the chapter we will have
@@ -737,7 +737,7 @@ with verify.wrong_variant("no-shrink-not-preserving", "x_i = x_{i-1} + sqrt(beta
 md(r"""
 ## Two schedules
 
-Two schedules are standard. The **linear** schedule of DDPM {cite}`ho2020ddpm` spaces
+Two schedules are standard. The **linear** schedule of DDPM {cite}`ho2020denoising` spaces
 $\beta_i$ evenly from $10^{-4}$ to $0.02$ over $n = 1000$ steps. The **cosine** schedule of
 {cite}`nichol2021improved` instead prescribes
 $\abar_i = f(i/n)/f(0)$ with $f(u) = \cos^2\!\bigl(\tfrac{u + s}{1 + s}\tfrac{\pi}{2}\bigr)$, $s = 0.008$,
