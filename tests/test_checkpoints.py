@@ -1,0 +1,142 @@
+"""Tests of ddpm_lib.checkpoints: round trip, bit-identical resume, corrupt files, atomic writes."""
+import os
+
+import pytest
+import torch
+
+from ddpm_lib import checkpoints
+from ddpm_lib.checkpoints import load_checkpoint, save_checkpoint
+from ddpm_lib.mixtures import ring_mixture
+from ddpm_lib.models import EpsMLP, TinyUNet
+from ddpm_lib.schedules import linear_schedule
+from ddpm_lib.training import TrainConfig, train
+
+torch.set_num_threads(1)
+SCHED = linear_schedule(100, beta_start=1e-3, beta_end=0.2)
+DATA = ring_mixture().sample(512, generator=torch.Generator().manual_seed(0)).float()
+
+
+def _cfg(steps, **kw):
+    return TrainConfig(steps=steps, batch_size=64, progress=False, device="cpu", log_every=10, seed=3, **kw)
+
+
+def _model():
+    torch.manual_seed(0)
+    return EpsMLP(width=32, depth=2, n_steps=100)
+
+
+def _flat(m):
+    return torch.cat([p.detach().flatten() for p in m.parameters()])
+
+
+@pytest.fixture
+def deterministic():
+    old = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    yield
+    torch.use_deterministic_algorithms(old)
+
+
+@pytest.mark.parametrize("kw", [{}, {"lr_schedule": "cosine", "warmup_steps": 5, "weight_decay": 0.01}])
+def test_resume_is_bit_identical(tmp_path, deterministic, kw):
+    n = 40
+    full = train(_model(), DATA, SCHED, _cfg(2 * n, **kw))
+    path = tmp_path / "half.pt"
+    # the first half is run with the same horizon (the cosine schedule depends on it) and stopped at n
+    half = train(_model(), DATA, SCHED, _cfg(2 * n, **kw), checkpoint=path,
+                 callback=lambda s: s.step >= n, callback_every=n)
+    assert half.step == n and load_checkpoint(path).step == n
+    resumed = train(_model(), DATA, SCHED, _cfg(2 * n, **kw), resume_from=path)
+    assert resumed.step == 2 * n
+    assert torch.equal(_flat(full.model), _flat(resumed.model))
+    assert torch.equal(_flat(full.ema_model), _flat(resumed.ema_model))
+    assert full.history["loss"] == resumed.history["loss"]
+    assert torch.equal(full.generator.get_state(), resumed.generator.get_state())
+
+
+def test_round_trip_rebuilds_the_model(tmp_path):
+    r = train(_model(), DATA, SCHED, _cfg(10), checkpoint=tmp_path / "c.pt", checkpoint_extra={"data": "mixture"})
+    ck = load_checkpoint(tmp_path / "c.pt")
+    assert ck.step == 10 and ck.model_config == r.model.config() and ck.extra == {"data": "mixture"}
+    assert torch.equal(_flat(ck.model), _flat(r.model)) and torch.equal(_flat(ck.ema_model), _flat(r.ema_model))
+    assert torch.equal(ck.schedule().betas, SCHED.betas.to(ck.schedule().betas.dtype))
+    assert ck.train_config["seed"] == 3 and len(ck.history["loss"]) == 10
+    assert set(ck.rng_state) >= {"data", "torch"}
+    # the file is plain data: loadable with weights_only=True
+    obj = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert obj["format"] == checkpoints.FORMAT and obj["version"] == checkpoints.VERSION
+
+
+def _good(tmp_path):
+    m = _model()
+    opt = torch.optim.AdamW(m.parameters())
+    return save_checkpoint(tmp_path / "good.pt", m, m, opt, 0, {"steps": 1}, {"data": torch.Generator().get_state()})
+
+
+def test_truncated(tmp_path):
+    good = _good(tmp_path)
+    data = good.read_bytes()
+    bad = tmp_path / "truncated.pt"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.pt.*(truncated|corrupt)"):
+        load_checkpoint(bad)
+
+
+def test_foreign_files(tmp_path):
+    tensor_file = tmp_path / "tensor.pt"
+    torch.save(torch.randn(3, 3), tensor_file)
+    with pytest.raises(ValueError, match="tensor.pt: not a ddpm_lib checkpoint.*tensor"):
+        load_checkpoint(tensor_file)
+    dict_file = tmp_path / "dict.pt"
+    torch.save({"state_dict": {}}, dict_file)
+    with pytest.raises(ValueError, match="dict.pt: not a ddpm_lib checkpoint"):
+        load_checkpoint(dict_file)
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(os.urandom(4096))
+    with pytest.raises(ValueError, match="noise.pt"):
+        load_checkpoint(noise)
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_future_version(tmp_path):
+    obj = torch.load(_good(tmp_path), weights_only=True)
+    obj["version"] = 99
+    torch.save(obj, tmp_path / "future.pt")
+    with pytest.raises(ValueError, match="future.pt.*version 99"):
+        load_checkpoint(tmp_path / "future.pt")
+
+
+def test_mismatched_architecture(tmp_path):
+    good = _good(tmp_path)
+    with pytest.raises(ValueError, match="good.pt.*different architecture.*width"):
+        load_checkpoint(good, model=EpsMLP(width=16, depth=2, n_steps=100))
+    with pytest.raises(ValueError, match="good.pt.*different architecture"):
+        load_checkpoint(good, model=TinyUNet(base=8, n_steps=100))
+    # same config, tampered weights
+    obj = torch.load(good, weights_only=True)
+    obj["model"]["inp.weight"] = torch.zeros(5, 5)
+    torch.save(obj, tmp_path / "tampered.pt")
+    with pytest.raises(ValueError, match="tampered.pt.*do not fit"):
+        load_checkpoint(tmp_path / "tampered.pt")
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    good = _good(tmp_path)
+    before = good.read_bytes()
+    real_save = torch.save
+
+    def failing_save(obj, f, *a, **k):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    m = _model()
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(good, m, m, None, 5)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path / "new.pt", m, m, None, 5)
+    monkeypatch.setattr(torch, "save", real_save)
+    assert good.read_bytes() == before                      # the old checkpoint is untouched
+    assert not (tmp_path / "new.pt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.pt"]  # no temp file left behind

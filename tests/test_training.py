@@ -1,0 +1,185 @@
+"""Tests of ddpm_lib.training: the DSM loss, the loop's reproducibility and speed, bad inputs, helpers."""
+import math
+import os
+import signal
+import time
+
+import pytest
+import torch
+
+from ddpm_lib.mixtures import GaussianMixture, ring_mixture
+from ddpm_lib.models import EpsMLP, TinyUNet
+from ddpm_lib.schedules import linear_schedule
+from ddpm_lib.training import (TrainConfig, dsm_loss, eps_error_by_step, irreducible_loss, resolve_device,
+                               sample, train)
+
+torch.set_num_threads(1)
+SCHED = linear_schedule(100, beta_start=1e-3, beta_end=0.2)
+
+
+def _cfg(**kw):
+    base = dict(steps=30, batch_size=64, progress=False, device="cpu", log_every=10)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _data(n=512, seed=0):
+    return ring_mixture().sample(n, generator=torch.Generator().manual_seed(seed)).float()
+
+
+def test_zero_predictor_scores_one_per_coordinate():
+    """With ε̂ = 0 the loss is mean ε², whose expectation is exactly 1; check within 4 standard errors."""
+    zero = lambda x, i: torch.zeros_like(x)  # noqa: E731
+    g = torch.Generator().manual_seed(0)
+    vals = torch.tensor([float(dsm_loss(zero, _data(256, k), SCHED, g)) for k in range(40)], dtype=torch.float64)
+    se = float(vals.std() / math.sqrt(len(vals)))
+    assert abs(float(vals.mean()) - 1.0) < 4 * se, (float(vals.mean()), se)
+    # per batch the standard error is √(2/(256·2)) ≈ 0.0625; the spread must match
+    assert 0.03 < float(vals.std()) < 0.1
+
+
+def test_dsm_loss_uses_generator():
+    m = EpsMLP(width=16, depth=1, n_steps=100)
+    x = _data(64)
+    a = dsm_loss(m, x, SCHED, torch.Generator().manual_seed(3))
+    b = dsm_loss(m, x, SCHED, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and a.dim() == 0
+
+
+def test_same_seed_same_weights():
+    ws = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        r = train(EpsMLP(width=32, depth=1, n_steps=100), _data(), SCHED, _cfg(seed=5))
+        ws.append(torch.cat([p.flatten() for p in r.ema_model.parameters()]))
+    assert torch.equal(ws[0], ws[1])
+    torch.manual_seed(0)
+    r = train(EpsMLP(width=32, depth=1, n_steps=100), _data(), SCHED, _cfg(seed=6))
+    assert not torch.equal(ws[0], torch.cat([p.flatten() for p in r.ema_model.parameters()]))
+
+
+def test_history_fields():
+    r = train(EpsMLP(width=16, depth=1, n_steps=100), _data(), SCHED, _cfg(steps=25))
+    h = r.history
+    assert len(h["loss"]) == 25 and h["step"] == 25 == r.step
+    assert h["wall_time"] > 0 and h["steps_per_second"] > 0
+    assert r.ema_model is not r.model and not r.interrupted
+
+
+def test_training_lowers_the_loss_quickly():
+    """A short CPU run (well under 20 s) takes the loss far below its starting value."""
+    torch.manual_seed(0)
+    t0 = time.perf_counter()
+    r = train(EpsMLP(width=64, depth=2, n_steps=100), _data(4096), SCHED,
+              _cfg(steps=800, batch_size=256, lr=3e-3, log_every=100))
+    assert time.perf_counter() - t0 < 20
+    loss = r.history["loss"]
+    first, last = sum(loss[:20]) / 20, sum(loss[-200:]) / 200
+    assert last < 0.6 * first, (first, last)
+    # and close to the exact optimum's loss for this mixture and schedule (within 25 %)
+    irr, se = irreducible_loss(ring_mixture(), SCHED, 20000, torch.Generator().manual_seed(1))
+    assert last < 1.25 * irr + 4 * se, (last, irr)
+
+
+def test_unet_trains_a_few_steps():
+    x = torch.rand(64, 1, 8, 8) * 2 - 1
+    r = train(TinyUNet(base=8, n_steps=100), x, SCHED, _cfg(steps=5, batch_size=16))
+    assert len(r.history["loss"]) == 5 and all(math.isfinite(v) for v in r.history["loss"])
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(batch_size=0), "batch_size"), (dict(lr=0.0), "lr"), (dict(lr=-1e-3), "lr"), (dict(steps=0), "steps"),
+    (dict(ema_decay=1.0), "ema_decay"), (dict(device="tpu"), "device"), (dict(amp="fp8"), "amp"),
+])
+def test_bad_config(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        train(EpsMLP(width=8, depth=1, n_steps=100), _data(), SCHED, _cfg(**kw))
+
+
+def test_cuda_unavailable_is_clear():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        resolve_device("cuda")
+    with pytest.raises(RuntimeError, match="CUDA"):
+        train(EpsMLP(width=8, depth=1, n_steps=100), _data(), SCHED, _cfg(device="cuda"))
+
+
+def test_bad_data_fails_before_work():
+    m = EpsMLP(width=8, depth=1, n_steps=100)
+    before = [p.clone() for p in m.parameters()]
+    with pytest.raises(ValueError, match="does not fit EpsMLP"):
+        train(m, torch.randn(100, 3), SCHED, _cfg())
+    with pytest.raises(ValueError, match="does not fit TinyUNet"):
+        train(TinyUNet(base=8, n_steps=100), torch.randn(10, 2), SCHED, _cfg())
+    bad = _data()
+    bad[7, 1] = float("nan")
+    with pytest.raises(ValueError, match="finite"):
+        train(m, bad, SCHED, _cfg())
+    with pytest.raises(ValueError, match="n_steps=100"):
+        train(EpsMLP(width=8, depth=1, n_steps=1000), _data(), SCHED, _cfg())
+    with pytest.raises(FileNotFoundError):
+        train(m, _data(), SCHED, _cfg(), resume_from="/nonexistent/ckpt.pt")
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
+
+
+def test_ctrl_c_stops_at_a_step_boundary_and_saves(tmp_path):
+    path = tmp_path / "ck.pt"
+
+    def press_ctrl_c(state):
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt) as err:
+        train(EpsMLP(width=8, depth=1, n_steps=100), _data(), SCHED, _cfg(steps=100), checkpoint=path,
+              callback=press_ctrl_c, callback_every=20)
+    # Ctrl-C during the callback after step 20: the loop stops before step 21 and saves step 20
+    assert err.value.step == 20 and path.is_file()
+    from ddpm_lib.checkpoints import load_checkpoint
+    assert load_checkpoint(path).step == 20
+
+
+def test_irreducible_loss_of_a_standard_gaussian():
+    """For x_0 ~ N(0, I) the optimum leaves ᾱ_i per coordinate, so the loss is the mean of ᾱ_1..ᾱ_n."""
+    gm = GaussianMixture(torch.ones(1), torch.zeros(1, 2), torch.eye(2)[None])
+    mean, se = irreducible_loss(gm, SCHED, 40000, torch.Generator().manual_seed(0))
+    exact = float(SCHED.alpha_bars[1:].mean())
+    assert abs(mean - exact) < 4 * se, (mean, exact, se)
+
+
+class _ExactEps(torch.nn.Module):
+    def __init__(self, gm, schedule):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        self.eps = gm.eps_fn(schedule)
+
+    def forward(self, x, i):
+        return self.eps(x, i)
+
+
+def test_eps_error_by_step_is_zero_for_the_exact_eps():
+    gm = ring_mixture()
+    err = eps_error_by_step(_ExactEps(gm, SCHED), gm, SCHED, [1, 50, 100], n=500,
+                            generator=torch.Generator().manual_seed(0))
+    assert err.shape == (3,) and float(err.max()) < 1e-10
+    m = EpsMLP(width=8, depth=1, n_steps=100)
+    err = eps_error_by_step(m, gm, SCHED, [1, 100], n=500, generator=torch.Generator().manual_seed(0))
+    assert float(err.min()) > 0.1  # an untrained model is far off
+
+
+@pytest.mark.parametrize("sampler", ["ancestral", "ddim"])
+def test_sample_shapes(sampler):
+    m = EpsMLP(width=16, depth=1, n_steps=100)
+    x = sample(m, SCHED, 50, (2,), generator=torch.Generator().manual_seed(0), sampler=sampler, steps=20)
+    assert x.shape == (50, 2) and torch.isfinite(x).all()
+    y = sample(m, SCHED, 50, (2,), generator=torch.Generator().manual_seed(0), sampler=sampler, steps=20)
+    assert torch.equal(x, y)
+    with pytest.raises(ValueError, match="unknown sampler"):
+        sample(m, SCHED, 5, (2,), sampler="euler")
+
+
+def test_ddim_with_exact_eps_recovers_the_mixture():
+    gm = ring_mixture()
+    x = sample(_ExactEps(gm, SCHED), SCHED, 2000, (2,), generator=torch.Generator().manual_seed(0),
+               sampler="ddim", steps=100)
+    r = x.norm(dim=1)
+    assert abs(float(r.mean()) - 3.0) < 0.1
