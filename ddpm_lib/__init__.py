@@ -13,8 +13,17 @@ Modules, each with one job:
 * :mod:`ddpm_lib.verify` — the checking helpers every notebook uses;
 * :mod:`ddpm_lib.exercises` — the checkers of the coding exercises.
 """
-from . import forward, verify
+from . import checkpoints, data, forward, metrics, mixtures, models, samplers, training, verify
+from .checkpoints import load_checkpoint, save_checkpoint
+from .data import make_dataset
+from .mixtures import GaussianMixture
+from .models import EpsMLP, TinyUNet
 from .schedules import Schedule, cosine_schedule, linear_schedule
+from .training import TrainConfig, dsm_loss, sample, train
 
-__all__ = ["Schedule", "linear_schedule", "cosine_schedule", "forward", "verify"]
+__all__ = [
+    "Schedule", "linear_schedule", "cosine_schedule", "GaussianMixture", "EpsMLP", "TinyUNet",
+    "make_dataset", "TrainConfig", "train", "dsm_loss", "sample", "save_checkpoint", "load_checkpoint",
+    "forward", "mixtures", "samplers", "metrics", "models", "data", "training", "checkpoints", "verify",
+]
 __version__ = "0.1.0"
