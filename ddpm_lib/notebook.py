@@ -22,6 +22,14 @@ def setup(chapter: str, seed: int = 0, threads: int = 1) -> torch.Generator:
     torch.set_default_dtype(torch.float64)
     progress.configure(quiet_updates=True)
     verify.set_chapter(chapter)
+    try:  # inline figures even when MPLBACKEND says otherwise (nbval compares their presence)
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            shell.run_line_magic("matplotlib", "inline")
+    except ImportError:
+        pass
     try:
         import matplotlib.pyplot as plt
 

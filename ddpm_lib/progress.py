@@ -13,6 +13,7 @@ from tqdm.std import tqdm
 T = TypeVar("T")
 
 _settings = {"mininterval": 0.1, "disable": False}
+_BAR_FORMAT = "{l_bar}{bar:24}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
 
 
 def configure(*, quiet_updates: bool | None = None, disable: bool | None = None) -> None:
@@ -26,5 +27,6 @@ def configure(*, quiet_updates: bool | None = None, disable: bool | None = None)
 def progress_bar(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str | None = None,
                  enabled: bool = True, unit: str = "it") -> tqdm:
     """A tqdm bar with the package's settings; ``enabled=False`` turns this one off."""
+    # a bar of fixed width: its length must not depend on how long the rate text is
     return tqdm(iterable, total=total, desc=desc, unit=unit, mininterval=_settings["mininterval"],
-                disable=_settings["disable"] or not enabled, ascii=True, ncols=80, dynamic_ncols=False)
+                disable=_settings["disable"] or not enabled, ascii=True, bar_format=_BAR_FORMAT)

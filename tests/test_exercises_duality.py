@@ -8,7 +8,15 @@ from ddpm_lib import forward
 from ddpm_lib.exercises import check
 from ddpm_lib.exercises.duality import EXERCISE, kl_reference
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def float64_default():
+    """These checks run in float64, as the notebook does; restore the default afterwards."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def reference(mu, var, T):
