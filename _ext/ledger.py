@@ -24,6 +24,8 @@ the summary's count.
 """
 from __future__ import annotations
 
+import re
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -144,10 +146,30 @@ def add_cell_anchors(app: Sphinx, doctree: nodes.document) -> None:
                 holder.insert(k, nodes.inline("", "", ids=[anchor], classes=["ledger-anchor"]))
 
 
+_INLINE_MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
+
+
+def _text_with_math(text: str) -> list[nodes.Node]:
+    """Split a claim into text and inline-math nodes, so ``$p_t$`` is typeset, not shown raw."""
+    out: list[nodes.Node] = []
+    pos = 0
+    for m in _INLINE_MATH.finditer(text):
+        if m.start() > pos:
+            out.append(nodes.Text(text[pos:m.start()]))
+        out.append(nodes.math(m.group(1), m.group(1)))
+        pos = m.end()
+    if pos < len(text):
+        out.append(nodes.Text(text[pos:]))
+    return out
+
+
 def _para(*children: nodes.Node | str) -> nodes.paragraph:
     p = nodes.paragraph()
     for c in children:
-        p += nodes.Text(c) if isinstance(c, str) else c
+        if isinstance(c, str):
+            p.extend(_text_with_math(c))
+        else:
+            p += c
     return p
 
 
@@ -197,7 +219,7 @@ def render_ledger(app: Sphinx, doctree: nodes.document, fromdocname: str) -> Non
             for r in c["records"]:
                 where = _para(_link(c["chapter"], page))
                 if r["section"]:
-                    where += nodes.Text(f" › {r['section']}")
+                    where.extend(_text_with_math(f" › {r['section']}"))
                 method = r["method"]
                 status = "✔ passed" + (" (wrong variant rejected)" if r["kind"] == "wrong variant" else "")
                 rows.append([where, _para(_link(r["name"], f"{page}#{r['anchor']}")),

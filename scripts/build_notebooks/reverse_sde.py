@@ -666,7 +666,7 @@ computed exactly, against the number of steps. All three lines fall like $1/n$ (
 so neither slip breaks convergence; but both slips sit above the correct update at every
 $n$ — by a factor that settles near 2.3 for large $n$ (it is smaller for the score slip at the
 coarsest grids, where other errors dominate). A slip costs the accuracy of more than twice as
-many steps: the same conclusion as the per-step analysis, $O(eta^2)$ per step and $O(eta)$
+many steps: the same conclusion as the per-step analysis, $O(\beta^2)$ per step and $O(\beta)$
 overall, now with its constant measured.
 """)
 
