@@ -254,6 +254,23 @@ register_subcommand("sample", "draw samples from a checkpoint into samples.npy a
                     _add_sample_args, _run_sample)
 
 
+def _add_export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by 'train'")
+    p.add_argument("--out", required=True, help="path of the sampling-only checkpoint to write")
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from .checkpoints import export_for_sampling
+
+    out = export_for_sampling(args.checkpoint, args.out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): EMA weights, config, schedule and history")
+    return 0
+
+
+register_subcommand("export", "write a small sampling-only checkpoint (EMA weights, no optimizer state)",
+                    _add_export_args, _run_export)
+
+
 def _load_plugins() -> None:
     for mod_name in PLUGIN_MODULES:
         try:

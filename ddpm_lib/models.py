@@ -184,7 +184,7 @@ class _ResBlock(nn.Module):
 
 
 class TinyUNet(_EpsModel):
-    """A two-level U-Net for ``(batch, channels, 8, 8)`` images (≈1.8×10⁵ parameters by default).
+    """A two-level U-Net for ``(batch, channels, 8, 8)`` images (≈2.6×10⁵ parameters by default).
 
     8×8 at ``base`` channels → 4×4 at ``2·base`` (a middle block) → back up to 8×8 with a skip
     connection; the step embedding (sinusoid table → 2-layer MLP) enters every residual block.

@@ -23,7 +23,7 @@ from .progress import progress_bar
 from .schedules import Schedule
 from .validation import as_tensor, check_finite, check_positive_float, check_positive_int
 
-__all__ = ["langevin", "reverse_sde_euler", "discrete_backward", "ddpm_ancestral", "probability_flow_heun",
+__all__ = ["langevin", "reverse_sde_euler", "discrete_backward", "ddpm_ancestral", "ddim", "probability_flow_heun",
            "score_from_eps", "eps_from_score"]
 
 ScoreFn = Callable[[torch.Tensor, Any], torch.Tensor]
@@ -197,6 +197,38 @@ def ddpm_ancestral(eps: EpsFn, schedule: Schedule, x_n: torch.Tensor, generator:
         x = (x - (beta / math.sqrt(1 - alpha_bars[i])) * e).mul_(1 / math.sqrt(1 - beta))
         if i > 1:
             x = x.add_(_noise(x, generator), alpha=math.sqrt(sig2[i]))
+        if path is not None:
+            path.append(x)
+    return _finish(x, path)
+
+
+def ddim(eps: EpsFn, schedule: Schedule, x_n: torch.Tensor, steps: int | None = None,
+         return_path: bool = False, *, progress: bool = False) -> torch.Tensor:
+    """Deterministic DDIM (η = 0): ``x_j = √ᾱ_j x̂_0 + √(1−ᾱ_j) ε(x_i, i)`` with ``x̂_0 = (x_i − √(1−ᾱ_i) ε)/√ᾱ_i``.
+
+    Runs over ``steps`` evenly spaced steps ``n = i_1 > … > i_k ≥ 1`` of the schedule (default: all
+    ``n``), ending at ``j = 0``; it is an Euler step of the probability-flow ODE in the variables
+    ``x/√ᾱ`` and ``√((1−ᾱ)/ᾱ)``. ``x_n (batch, ...)`` -> ``x_0`` or the path ``(k + 1, *x_n.shape)``.
+    """
+    _check_callable(eps, "eps")
+    schedule = _check_schedule(schedule)
+    x = _check_state(x_n, "x_n", batched=True)
+    n = schedule.n
+    k = n if steps is None else check_positive_int(steps, "steps")
+    if k > n:
+        raise ValueError(f"steps must be at most the schedule's n = {n}, got {k}")
+    grid = torch.linspace(n, 1, k, dtype=torch.float64).round().long().unique_consecutive().tolist()
+    alpha_bars = schedule.alpha_bars.tolist()
+    batch = x.shape[0]
+    path = [x] if return_path else None
+    for m, i in enumerate(progress_bar(grid, total=len(grid), desc="DDIM", enabled=progress)):
+        j = grid[m + 1] if m + 1 < len(grid) else 0
+        a_i, a_j = alpha_bars[i], alpha_bars[j]
+        e = eps(x, torch.full((batch,), i, dtype=torch.long, device=x.device))
+        if m == 0:
+            _check_output(e, x, "eps")
+        x0_hat = (x - math.sqrt(1 - a_i) * e) / math.sqrt(a_i)
+        x = math.sqrt(a_j) * x0_hat + math.sqrt(1 - a_j) * e
         if path is not None:
             path.append(x)
     return _finish(x, path)

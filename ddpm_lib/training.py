@@ -28,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .progress import progress_bar
+from .samplers import ddim, ddpm_ancestral
 from .schedules import Schedule
 from .validation import as_tensor, check_finite, check_positive_float, check_positive_int
 
@@ -440,19 +441,6 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def _ddim(eps: Callable, schedule: Schedule, x: torch.Tensor, steps: int) -> torch.Tensor:
-    """Deterministic DDIM (η = 0) over ``steps`` evenly spaced steps of the schedule."""
-    ab = schedule.alpha_bars.to(torch.float64)
-    grid = torch.linspace(schedule.n, 1, steps, dtype=torch.float64).round().long().unique_consecutive().tolist()
-    for k, i in enumerate(grid):
-        j = grid[k + 1] if k + 1 < len(grid) else 0
-        a_i, a_j = float(ab[i]), float(ab[j])
-        e = eps(x, i)
-        x0 = (x - math.sqrt(1 - a_i) * e) / math.sqrt(a_i)
-        x = math.sqrt(a_j) * x0 + math.sqrt(1 - a_j) * e
-    return x
-
-
 @torch.no_grad()
 def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] | torch.Size,
            generator: torch.Generator | None = None, sampler: str = "ancestral", variance: str = "beta",
@@ -482,14 +470,9 @@ def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] 
             return model(x, i)
 
         if sampler == "ancestral":
-            from .samplers import ddpm_ancestral
-
             out = ddpm_ancestral(eps, sched, x_n, generator=generator, variance=variance)
         else:
-            steps = sched.n if steps is None else check_positive_int(steps, "steps")
-            if steps > sched.n:
-                raise ValueError(f"DDIM steps must be at most the schedule's n={sched.n}, got {steps}")
-            out = _ddim(eps, sched, x_n, steps)
+            out = ddim(eps, sched, x_n, steps)
     finally:
         model.train(was_training)
     return out.to(dtype)

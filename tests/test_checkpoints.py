@@ -140,3 +140,26 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     assert good.read_bytes() == before                      # the old checkpoint is untouched
     assert not (tmp_path / "new.pt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.pt"]  # no temp file left behind
+
+
+def test_export_for_sampling_is_small_and_loads(tmp_path):
+    """The sampling export keeps the EMA weights only; it loads, and refuses to resume training."""
+    from ddpm_lib.checkpoints import export_for_sampling
+    from ddpm_lib.models import TinyUNet
+
+    model, ema = TinyUNet(), TinyUNet()
+    with torch.no_grad():
+        for p in ema.parameters():
+            p.add_(1.0)
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.zeros(2, 1, 8, 8), torch.tensor([1, 2])).sum().backward()
+    opt.step()
+    full = save_checkpoint(tmp_path / "full.pt", model, ema, opt, step=3)
+    slim = export_for_sampling(full, tmp_path / "slim.pt")
+    assert slim.stat().st_size < 0.4 * full.stat().st_size
+    ck = load_checkpoint(slim)
+    for a, b in zip(ck.ema_model.parameters(), ema.parameters()):
+        assert torch.equal(a, b)
+    assert ck.step == 3 and ck.extra["sampling_only"]
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load_checkpoint(slim, optimizer=torch.optim.AdamW(TinyUNet().parameters()))

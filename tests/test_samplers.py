@@ -361,3 +361,28 @@ def test_bad_inputs_raise_clear_errors(ring: dict) -> None:
         discrete_backward(lambda y, t: y[:, :1], sch, x)
     with pytest.raises(ValueError, match=r"x_n must have \(batch, \.\.\.\)"):
         ddpm_ancestral(ring["gm"].eps_fn(sch), sch, torch.zeros(2))
+
+
+def test_ddim_is_deterministic_and_recovers_the_ring():
+    """DDIM with the exact ε* is a deterministic map onto the ring: right radius, modes evenly filled."""
+    from ddpm_lib import linear_schedule
+    from ddpm_lib.mixtures import ring_mixture
+    from ddpm_lib.samplers import ddim
+
+    gm = ring_mixture()                       # 8 modes on the circle of radius 3, std 0.3
+    sched = linear_schedule(1000)
+    x_n = torch.randn(4000, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    out = ddim(gm.eps_fn(sched), sched, x_n)
+    assert torch.equal(out, ddim(gm.eps_fn(sched), sched, x_n))
+    radius = out.norm(dim=1)
+    assert abs(float(radius.mean()) - 3.0) < 0.05          # the radius of the data, E|x| ≈ 3.0
+    assert abs(float(radius.std()) - 0.3) < 0.05           # the modes' width
+    counts = torch.bincount(gm.responsibilities(out).argmax(dim=1), minlength=8).double()
+    sd = (4000 * (1 / 8) * (7 / 8)) ** 0.5                  # binomial sd of a mode's count
+    assert bool(((counts - 500).abs() < 4 * sd).all())
+    coarse = ddim(gm.eps_fn(sched), sched, x_n, steps=10)
+    assert abs(float(coarse.norm(dim=1).std()) - 0.3) > abs(float(radius.std()) - 0.3)  # more steps, better
+    path = ddim(gm.eps_fn(sched), sched, x_n[:5], steps=10, return_path=True)
+    assert path.shape == (11, 5, 2)
+    with pytest.raises(ValueError, match="at most the schedule's n = 1000"):
+        ddim(gm.eps_fn(sched), sched, x_n, steps=5000)
