@@ -7,22 +7,13 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "book" / "appendix_errata.ipynb"
-CELLS: list[tuple[str, str]] = []
+from _nb import BOOK, CELLS, code, md, notebook
 
-
-def md(text: str) -> None:
-    CELLS.append(("md", text.strip("\n")))
-
-
-def code(text: str) -> None:
-    CELLS.append(("code", text.strip("\n")))
+OUT = BOOK / "appendix_errata.ipynb"
 
 
 # =====================================================================================
@@ -1103,11 +1094,7 @@ verify.summary(expected=EXPECTED_CHECKS);
 
 
 def build() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for kind, text in CELLS:
-        nb.cells.append(nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text))
+    nb = notebook()
     last = nb.cells[-1]
     # first pass: run without an expected count and read the count from the summary line
     last.source = last.source.replace("EXPECTED_CHECKS", "None")
@@ -1129,10 +1116,10 @@ def dry_run() -> None:
     matplotlib.use("Agg")
     ns: dict = {}
     t0 = time.time()
-    for kind, text in CELLS:
-        if kind == "code":
+    for cell in CELLS:
+        if cell.cell_type == "code":
             t1 = time.time()
-            exec(compile(text.replace("EXPECTED_CHECKS", "None"), "<cell>", "exec"), ns)
+            exec(compile(cell.source.replace("EXPECTED_CHECKS", "None"), "<cell>", "exec"), ns)
             if time.time() - t1 > 1:
                 print(f"   [{time.time() - t1:.1f} s for the cell above]")
     print(f"dry run {time.time() - t0:.1f} s")

@@ -5,20 +5,7 @@ notebook (``jupyter nbconvert --to notebook --execute --inplace book/duality.ipy
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-CELLS: list[tuple[str, str, list[str]]] = []
-
-
-def md(src: str) -> None:
-    CELLS.append(("markdown", src.strip("\n"), []))
-
-
-def code(src: str, tags: list[str] | None = None) -> None:
-    CELLS.append(("code", src.strip("\n"), list(tags or [])))
+from _nb import code, main, md
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1018,26 +1005,7 @@ verify.summary(expected=EXPECTED)
 """)
 
 
-def build(expected: int) -> nbformat.NotebookNode:
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    cells = []
-    for kind, src, tags in CELLS:
-        if kind == "markdown":
-            cell = new_markdown_cell(src)
-        else:
-            cell = new_code_cell(src.replace("EXPECTED", str(expected)))
-        if tags:
-            cell.metadata["tags"] = tags
-        cells.append(cell)
-    nb.cells = cells
-    return nb
-
-
 N_CHECKS = 40
 
 if __name__ == "__main__":
-    out = Path(__file__).resolve().parents[2] / "book" / "duality.ipynb"
-    nbformat.write(build(N_CHECKS), out)
-    print(f"wrote {out}")
+    main("duality", {"EXPECTED": str(N_CHECKS)})

@@ -7,23 +7,7 @@ The cells live here as Python strings so that the chapter can be regenerated and
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-CELLS: list = []
-
-
-def md(text: str) -> None:
-    CELLS.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, tags: list[str] | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    CELLS.append(cell)
+from _nb import code, main, md
 
 
 # ---------------------------------------------------------------------------------------
@@ -940,16 +924,5 @@ RUNTIME_S = 15     # measured: about 8 s of CPU time (imports included) on one t
 N_CHECKS = 42
 
 
-def build(path: Path) -> None:
-    for cell in CELLS:
-        cell.source = cell.source.replace("RUNTIME", str(RUNTIME_S)).replace("N_CHECKS", str(N_CHECKS))
-    nb = new_notebook(cells=CELLS)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, str(path))
-
-
 if __name__ == "__main__":
-    root = Path(__file__).resolve().parents[2]
-    build(root / "book" / "langevin.ipynb")
-    print("wrote", root / "book" / "langevin.ipynb")
+    main("langevin", {"RUNTIME": str(RUNTIME_S), "N_CHECKS": str(N_CHECKS)})
