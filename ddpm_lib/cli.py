@@ -139,7 +139,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from .checkpoints import load_checkpoint
     from .data import make_dataset
     from .models import EpsMLP, TinyUNet
-    from .training import TrainConfig, resolve_device, sample, train
+    from .training import TrainConfig, sample, train
 
     torch.set_num_threads(max(1, args.threads))
     out = Path(args.out)

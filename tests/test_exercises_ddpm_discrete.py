@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from ddpm_lib.exercises import check
 from ddpm_lib.exercises.ddpm_discrete import EXERCISE_ANCESTRAL_STEP, reference_ancestral_step

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from ddpm_lib.exercises import check
 from ddpm_lib.exercises.reverse_sde import EXERCISE_BACKWARD_STEP, reference_backward_step

@@ -24,6 +24,7 @@ import torch
 
 from ..schedules import Schedule, linear_schedule
 from . import Feedback, register
+from ._common import as_output, close, name_the_mistake
 
 __all__ = ["check_ancestral_step", "reference_ancestral_step", "EXERCISE_ANCESTRAL_STEP"]
 
@@ -127,22 +128,8 @@ def _cases() -> tuple[Schedule, list[tuple[torch.Tensor, torch.Tensor, torch.Ten
     return schedule, cases
 
 
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-7, atol=1e-10))
-
-
-def _as_output(out, x: torch.Tensor):
-    if isinstance(out, tuple):
-        return None, "return only the tensor x_{i−1}, not a tuple."
-    try:
-        out = torch.as_tensor(out, dtype=torch.float64)
-    except Exception:  # noqa: BLE001 - anything not tensor-like is a wrong answer
-        return None, f"return a tensor shaped like x, got {type(out).__name__}."
-    if out.shape != x.shape:
-        return None, f"x_{{i−1}} must have the shape of x, {tuple(x.shape)}; got {tuple(out.shape)}."
-    if not bool(torch.isfinite(out).all()):
-        return None, "your answer has NaN or infinite entries: a division by 1 − ᾱ_0 = 0, or the square root of a negative number?"
-    return out, ""
+_NAME = "x_{i−1}"
+_NAN_HINT = "a division by 1 − ᾱ_0 = 0, or the square root of a negative number?"
 
 
 @register(EXERCISE_ANCESTRAL_STEP)
@@ -158,17 +145,17 @@ def check_ancestral_step(answer: Callable[..., torch.Tensor]) -> Feedback:
         except Exception as exc:  # noqa: BLE001 - a crash at one step is diagnosed from the others
             crashed.append((i, f"{type(exc).__name__}: {exc}"))
             continue
-        out0, msg = _as_output(raw0, x)
+        out0, msg = as_output(raw0, x, _NAME, _NAN_HINT)
         if out0 is None:
             return Feedback(ex, False, msg)
-        out1, msg = _as_output(raw1, x)
+        out1, msg = as_output(raw1, x, _NAME, _NAN_HINT)
         if out1 is None:
             return Feedback(ex, False, msg)
-        if not _close(out0, reference_ancestral_step(x, e, torch.zeros_like(z), i, schedule)):
+        if not close(out0, reference_ancestral_step(x, e, torch.zeros_like(z), i, schedule)):
             wrong_mean.append(((x, e, z, i), out0))
         diff = out1 - out0
         want = math.sqrt(float(schedule.posterior_variances[i]))
-        if not _close(diff, want * z):
+        if not close(diff, want * z):
             wrong_noise.append(((x, e, z, i), diff))
     if crashed and len(crashed) == len(cases):
         return Feedback(ex, False, f"your function raised {crashed[0][1]}")
@@ -177,19 +164,10 @@ def check_ancestral_step(answer: Callable[..., torch.Tensor]) -> Feedback:
                                   "x_0 replaced by its estimate, and the posterior's own variance β̃_i.")
     hints = []
     if wrong_mean:
-        for _, make, hint in MEAN_MISTAKES:
-            compared, matched = 0, True
-            for (x, e, z, i), out in wrong_mean:
-                guess = make(x, e, i, schedule)
-                if guess is None:
-                    continue
-                compared += 1
-                if not _close(out, guess):
-                    matched = False
-                    break
-            if matched and compared:
-                hints.append(hint)
-                break
+        hint = name_the_mistake(wrong_mean, MEAN_MISTAKES,
+                                lambda make, case: make(case[0], case[1], case[3], schedule))
+        if hint:
+            hints.append(hint)
         else:
             steps = sorted(c[3] for c, _ in wrong_mean)
             hints.append(f"with z = 0 your answer is wrong at i = {steps} and matches none of the usual mistakes. "
@@ -199,7 +177,7 @@ def check_ancestral_step(answer: Callable[..., torch.Tensor]) -> Feedback:
         for _, coef_fn, hint in NOISE_MISTAKES:
             pairs = [(d, coef_fn(schedule, c[3]), c[2]) for c, d in wrong_noise]
             pairs = [(d, k, z) for d, k, z in pairs if k is not None]
-            if pairs and all(_close(d, k * z) for d, k, z in pairs):
+            if pairs and all(close(d, k * z) for d, k, z in pairs):
                 hints.append(hint)
                 break
         else:

@@ -13,6 +13,7 @@ from typing import Callable
 import torch
 
 from . import Feedback, register
+from ._common import close, name_the_mistake
 
 __all__ = ["check_vp_forward", "reference_vp_forward", "VP_FORWARD_MISTAKES"]
 
@@ -86,10 +87,6 @@ def _cases() -> list[tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]]:
     return [(x0, i, eps, betas) for i in (1, 2, 4, 6, 0)]
 
 
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-7, atol=1e-10))
-
-
 @register(EXERCISE_VP_FORWARD)
 def check_vp_forward(answer: Callable[..., torch.Tensor]) -> Feedback:
     """Check ``vp_forward(x0, i, eps, betas)`` and name the mistake when it is wrong."""
@@ -113,7 +110,7 @@ def check_vp_forward(answer: Callable[..., torch.Tensor]) -> Feedback:
             return Feedback(ex, False, f"your answer has NaN or infinite entries at i = {i}: a square root of a "
                                        "negative number? α_j = 1 − β_j lies in (0, 1), so 1 − ᾱ_i ≥ 0.")
         expected = reference_vp_forward(x_copy, i, eps, betas)
-        if not _close(out, expected):
+        if not close(out, expected):
             failures.append(((x_copy, i, eps, betas), out))
     if not failures:
         return Feedback(ex, True, "x_i = √ᾱ_i x0 + √(1 − ᾱ_i) ε with ᾱ_i the product of the first i factors "
@@ -122,18 +119,9 @@ def check_vp_forward(answer: Callable[..., torch.Tensor]) -> Feedback:
     if failed_steps == [0]:
         return Feedback(ex, False, "every i ≥ 1 is right, but at i = 0 the answer must be x0 itself: ᾱ_0 = 1 "
                                    "(the empty product), not a wrap-around like cumprod(...)[i − 1].")
-    for _, make, hint in VP_FORWARD_MISTAKES:
-        compared, matched = 0, True
-        for (x0, i, eps, betas), out in failures:
-            guess = make(x0, i, eps, betas)
-            if guess is None:  # this mistake is not defined at this i (e.g. ᾱ_{i−1} at i = 0)
-                continue
-            compared += 1
-            if not _close(out, guess):
-                matched = False
-                break
-        if matched and compared:
-            return Feedback(ex, False, hint)
+    hint = name_the_mistake(failures, VP_FORWARD_MISTAKES, lambda make, case: make(*case))
+    if hint:
+        return Feedback(ex, False, hint)
     return Feedback(ex, False, f"the answer is wrong at i = {failed_steps} and matches none of the usual mistakes. "
                                "Check it against the closed form x_i = √ᾱ_i x0 + √(1 − ᾱ_i) ε, "
                                "ᾱ_i = (1−β_1)⋯(1−β_i), ᾱ_0 = 1.")

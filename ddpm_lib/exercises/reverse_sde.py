@@ -24,8 +24,9 @@ import torch
 from ..mixtures import ring_mixture
 from ..schedules import Schedule, linear_schedule
 from . import Feedback, register
+from ._common import as_output, close, name_the_mistake
 
-__all__ = ["check_backward_step", "reference_backward_step", "BACKWARD_STEP_MISTAKES"]
+__all__ = ["check_backward_step", "reference_backward_step", "DRIFT_MISTAKES", "NOISE_MISTAKES"]
 
 EXERCISE_BACKWARD_STEP = "rsde-ex-backward-step"
 
@@ -140,22 +141,8 @@ def _cases() -> tuple[Schedule, Callable, list[tuple[torch.Tensor, torch.Tensor,
     return schedule, score, cases
 
 
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-7, atol=1e-10))
-
-
-def _as_output(out, x: torch.Tensor):
-    if isinstance(out, tuple):
-        return None, "return only the tensor x_{i−1}, not a tuple."
-    try:
-        out = torch.as_tensor(out, dtype=torch.float64)
-    except Exception:  # noqa: BLE001 - anything not tensor-like is a wrong answer
-        return None, f"return a tensor shaped like x, got {type(out).__name__}."
-    if out.shape != x.shape:
-        return None, f"x_{{i−1}} must have the shape of x, {tuple(x.shape)}; got {tuple(out.shape)}."
-    if not bool(torch.isfinite(out).all()):
-        return None, "your answer has NaN or infinite entries: a square root of a negative number, or 1/√(1 − β) at β = 1?"
-    return out, ""
+_NAME = "x_{i−1}"
+_NAN_HINT = "a square root of a negative number, or 1/√(1 − β) at β = 1?"
 
 
 @register(EXERCISE_BACKWARD_STEP)
@@ -165,39 +152,30 @@ def check_backward_step(answer: Callable[..., torch.Tensor]) -> Feedback:
     schedule, score, cases = _cases()
     wrong_drift, wrong_noise = [], []  # (case, student's drift) and (case, student's noise coefficient)
     for x, z, i in cases:
-        out0, msg = _as_output(answer(x.clone(), torch.zeros_like(z), i, schedule, score), x)
+        out0, msg = as_output(answer(x.clone(), torch.zeros_like(z), i, schedule, score), x, _NAME, _NAN_HINT)
         if out0 is None:
             return Feedback(ex, False, msg)
-        out1, msg = _as_output(answer(x.clone(), z.clone(), i, schedule, score), x)
+        out1, msg = as_output(answer(x.clone(), z.clone(), i, schedule, score), x, _NAME, _NAN_HINT)
         if out1 is None:
             return Feedback(ex, False, msg)
         beta = float(schedule.betas[i])
         expected_drift = reference_backward_step(x, torch.zeros_like(z), i, schedule, score)
-        if not _close(out0, expected_drift):
+        if not close(out0, expected_drift):
             wrong_drift.append(((x, z, i), out0))
         # the noise part must be linear in z: coefficient from a least-squares fit of out1 − out0 on z
         diff = out1 - out0
         coef = float((diff * z).sum() / (z * z).sum())
-        if not _close(diff, coef * z) or abs(coef - math.sqrt(beta)) > 1e-7 * math.sqrt(beta):
+        if not close(diff, coef * z) or abs(coef - math.sqrt(beta)) > 1e-7 * math.sqrt(beta):
             wrong_noise.append(((x, z, i), diff, coef))
     if not wrong_drift and not wrong_noise:
         return Feedback(ex, True, "x_{i−1} = (x_i + β_i s(x_i, t_i)) / √(1 − β_i) + √β_i z, with β_i and t_i read "
                                   "at index i: the step that takes x_i (at forward time t_i) to x_{i−1}.")
     hints = []
     if wrong_drift:
-        for _, make, hint in DRIFT_MISTAKES:
-            compared, matched = 0, True
-            for (x, z, i), out in wrong_drift:
-                guess = make(x, i, schedule, score)
-                if guess is None:
-                    continue
-                compared += 1
-                if not _close(out, guess):
-                    matched = False
-                    break
-            if matched and compared:
-                hints.append(hint)
-                break
+        hint = name_the_mistake(wrong_drift, DRIFT_MISTAKES,
+                                lambda make, case: make(case[0], case[2], schedule, score))
+        if hint:
+            hints.append(hint)
         else:
             steps = sorted(c[2] for c, _ in wrong_drift)
             hints.append(f"with z = 0 your answer is wrong at i = {steps} and matches none of the usual mistakes. "
@@ -207,7 +185,7 @@ def check_backward_step(answer: Callable[..., torch.Tensor]) -> Feedback:
         for _, coef_fn, hint in NOISE_MISTAKES:
             coefs = [(diff, coef_fn(schedule, i), z) for (x, z, i), diff, _ in wrong_noise]
             coefs = [(d, c, z) for d, c, z in coefs if c is not None]
-            if coefs and all(_close(d, c * z) for d, c, z in coefs):
+            if coefs and all(close(d, c * z) for d, c, z in coefs):
                 hints.append(hint)
                 break
         else:
