@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from ddpm_lib import linear_schedule
+from ddpm_lib import scaled_linear_schedule
 from ddpm_lib.metrics import noise_floor, sliced_wasserstein
 from ddpm_lib.mixtures import ring_mixture
 from ddpm_lib.samplers import (ddpm_ancestral, discrete_backward, langevin, probability_flow_heun,
@@ -33,10 +33,6 @@ def timed(fn: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float]:
     return out, time.perf_counter() - t0
 
 
-def schedule_for(n: int):
-    """Ho et al.'s linear schedule rescaled to ``n`` steps (same total time ``T ≈ 10``)."""
-    return linear_schedule(n, 1e-4 * 1000 / n, 0.02 * 1000 / n)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -46,7 +42,7 @@ def main() -> None:
     gm = ring_mixture()
     score = gm.score_fn()
     n_particles, n_steps = 10_000, 1_000
-    sch = schedule_for(n_steps)
+    sch = scaled_linear_schedule(n_steps)
     grid = sch.times[1:]
     t0 = float(grid[0])
     target0 = gm.sample(n_particles, torch.Generator().manual_seed(123))
@@ -123,7 +119,7 @@ def main() -> None:
     for name, run in samplers.items():
         errs = []
         for n in counts:
-            out, t = run(schedule_for(n), torch.Generator().manual_seed(11))
+            out, t = run(scaled_linear_schedule(n), torch.Generator().manual_seed(11))
             errs.append(second_moment_error(out, t))
         # fit only the errors clearly above the Monte Carlo noise (> 3 s.e.)
         keep = [k for k, e in enumerate(errs) if e > 3 * se]

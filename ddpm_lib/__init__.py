@@ -18,11 +18,11 @@ from .checkpoints import load_checkpoint, save_checkpoint
 from .data import make_dataset
 from .mixtures import GaussianMixture
 from .models import EpsMLP, TinyUNet
-from .schedules import Schedule, cosine_schedule, linear_schedule
+from .schedules import Schedule, cosine_schedule, linear_schedule, scaled_linear_schedule
 from .training import TrainConfig, dsm_loss, sample, train
 
 __all__ = [
-    "Schedule", "linear_schedule", "cosine_schedule", "GaussianMixture", "EpsMLP", "TinyUNet",
+    "Schedule", "linear_schedule", "scaled_linear_schedule", "cosine_schedule", "GaussianMixture", "EpsMLP", "TinyUNet",
     "make_dataset", "TrainConfig", "train", "dsm_loss", "sample", "save_checkpoint", "load_checkpoint",
     "forward", "mixtures", "samplers", "metrics", "models", "data", "training", "checkpoints", "verify",
 ]

@@ -69,13 +69,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def _schedule(name: str, n: int):
-    from .schedules import cosine_schedule, linear_schedule
+    from .schedules import cosine_schedule, scaled_linear_schedule
 
-    if name == "cosine":
-        return cosine_schedule(n)
-    # Ho et al.'s β range for n = 1000, rescaled so that other n reach the same ᾱ_n
-    scale = 1000 / n
-    return linear_schedule(n, beta_start=min(1e-4 * scale, 0.5), beta_end=min(0.02 * scale, 0.999))
+    # the linear schedule's β range is rescaled so that every n reaches the same ᾱ_n
+    return cosine_schedule(n) if name == "cosine" else scaled_linear_schedule(n)
 
 
 def _plot_loss(losses: list[float], path: Path) -> None:

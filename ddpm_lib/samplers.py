@@ -23,7 +23,7 @@ from .progress import progress_bar
 from .schedules import Schedule
 from .validation import as_tensor, check_finite, check_positive_float, check_positive_int
 
-__all__ = ["langevin", "reverse_sde_euler", "discrete_backward", "ddpm_ancestral", "ddim", "probability_flow_heun",
+__all__ = ["langevin", "reverse_sde_euler", "discrete_backward", "ddpm_ancestral", "ddim", "on_original_steps", "probability_flow_heun",
            "score_from_eps", "eps_from_score"]
 
 ScoreFn = Callable[[torch.Tensor, Any], torch.Tensor]
@@ -267,6 +267,22 @@ def probability_flow_heun(score: ScoreFn, x_start: torch.Tensor, t_grid: Any, di
 
 
 # -- converters ------------------------------------------------------------------------
+def on_original_steps(eps: EpsFn, taus: torch.Tensor) -> EpsFn:
+    """An ε-predictor of a schedule, called with the steps ``j`` of its respacing, evaluated at ``taus[j]``.
+
+    Pair it with ``schedule.respace(k)``: ``sub, taus = schedule.respace(k)``, then
+    ``ddpm_ancestral(on_original_steps(eps, taus), sub, x_n)`` samples in ``k`` steps.
+    """
+    _check_callable(eps, "eps")
+    taus = torch.as_tensor(taus, dtype=torch.long)
+
+    @torch.no_grad()  # sampling needs no gradients of the predictor
+    def eps_respaced(x: torch.Tensor, j: int | torch.Tensor) -> torch.Tensor:
+        return eps(x, taus.to(x.device)[j])
+
+    return eps_respaced
+
+
 def score_from_eps(eps: EpsFn, schedule: Schedule) -> ScoreFn:
     """``s(x, i) = −ε(x, i) / √(1−ᾱ_i)``: a score from an ε-predictor; ``x (batch, ...)``.
 

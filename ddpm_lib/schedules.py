@@ -18,7 +18,7 @@ import torch
 
 from .validation import as_tensor, check_positive_float, check_positive_int
 
-__all__ = ["Schedule", "linear_schedule", "cosine_schedule"]
+__all__ = ["Schedule", "linear_schedule", "scaled_linear_schedule", "cosine_schedule"]
 
 
 class Schedule:
@@ -72,6 +72,21 @@ class Schedule:
         b = self.betas[1:].to(device=device or self.betas.device, dtype=dtype or self.betas.dtype)
         return Schedule(b, dtype=b.dtype)
 
+    def respace(self, k: int) -> tuple["Schedule", torch.Tensor]:
+        """``k`` evenly spaced steps ``0 = τ_0 < τ_1 < … < τ_k = n`` and the ``k``-step schedule on them.
+
+        The new schedule has ``ᾱ'_j = ᾱ_{τ_j}`` (so ``β'_j = 1 − ᾱ_{τ_j}/ᾱ_{τ_{j−1}}``): the same noise
+        levels, visited in fewer steps. Returns ``(schedule, taus)`` with ``taus`` of shape ``(k + 1,)``;
+        a predictor trained on this schedule is evaluated at ``taus[j]`` (see
+        :func:`ddpm_lib.samplers.on_original_steps`).
+        """
+        k = check_positive_int(k, "k")
+        if k > self.n:
+            raise ValueError(f"k must be at most the schedule's n = {self.n}, got {k}")
+        taus = torch.linspace(0, self.n, k + 1, dtype=torch.float64).round().long()
+        ab = self.alpha_bars[taus]
+        return Schedule(1 - ab[1:] / ab[:-1], dtype=self.betas.dtype), taus
+
     def check_step(self, i: int | torch.Tensor, name: str = "i", allow_zero: bool = False) -> torch.Tensor:
         """Return ``i`` as a long tensor after checking ``1 ≤ i ≤ n`` (or ``0 ≤ i`` with ``allow_zero``)."""
         if isinstance(i, bool):
@@ -101,6 +116,16 @@ def linear_schedule(n: int = 1000, beta_start: float = 1e-4, beta_end: float = 0
     if n == 1:
         return Schedule(torch.tensor([beta_start], dtype=dtype), dtype=dtype)
     return Schedule(torch.linspace(beta_start, beta_end, n, dtype=torch.float64), dtype=dtype)
+
+
+def scaled_linear_schedule(n: int, dtype: torch.dtype = torch.float64) -> Schedule:
+    """Ho et al.'s linear schedule rescaled to ``n`` steps: ``β`` from ``0.1/n`` to ``20/n`` (capped at 0.5
+    and 0.999), so that every ``n`` reaches about the same OU time ``t_n ≈ 10`` and ``ᾱ_n ≈ 4·10⁻⁵``.
+
+    ``linear_schedule(n)`` keeps the per-step ``β`` instead, so for small ``n`` it ends far from noise.
+    """
+    n = check_positive_int(n, "n")
+    return linear_schedule(n, beta_start=min(0.1 / n, 0.5), beta_end=min(20.0 / n, 0.999), dtype=dtype)
 
 
 def cosine_alpha_bar(u: torch.Tensor, s: float = 0.008) -> torch.Tensor:

@@ -386,3 +386,14 @@ def test_ddim_is_deterministic_and_recovers_the_ring():
     assert path.shape == (11, 5, 2)
     with pytest.raises(ValueError, match="at most the schedule's n = 1000"):
         ddim(gm.eps_fn(sched), sched, x_n, steps=5000)
+
+
+def test_on_original_steps_evaluates_the_predictor_at_tau():
+    from ddpm_lib import linear_schedule
+    from ddpm_lib.samplers import on_original_steps
+
+    seen = []
+    sub, taus = linear_schedule(100).respace(10)
+    eps = on_original_steps(lambda x, i: (seen.append(i.clone()), torch.zeros_like(x))[1], taus)
+    eps(torch.zeros(3, 2), torch.full((3,), 4, dtype=torch.long))
+    assert seen[0].tolist() == [40, 40, 40]

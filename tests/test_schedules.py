@@ -117,3 +117,24 @@ def test_check_step():
         s.check_step(torch.tensor([1, 11]))
     with pytest.raises(TypeError, match="integer step index"):
         s.check_step(1.5)
+
+
+def test_scaled_linear_schedule_reaches_the_same_time_for_every_n():
+    from ddpm_lib import scaled_linear_schedule
+
+    for n in (25, 100, 1000):
+        s = scaled_linear_schedule(n)
+        assert float(s.times[-1]) == pytest.approx(10.05, rel=1e-9)
+    assert bool((scaled_linear_schedule(5).betas[1:] < 1).all())  # capped below 1 for tiny n
+    assert torch.allclose(scaled_linear_schedule(1000).betas, linear_schedule(1000).betas)
+
+
+def test_respace_keeps_the_noise_levels():
+    s = linear_schedule(1000)
+    sub, taus = s.respace(20)
+    assert sub.n == 20 and taus[0] == 0 and taus[-1] == 1000
+    assert torch.allclose(sub.alpha_bars, s.alpha_bars[taus], rtol=1e-12)
+    same, taus_all = s.respace(1000)
+    assert torch.allclose(same.betas, s.betas) and torch.equal(taus_all, torch.arange(1001))
+    with pytest.raises(ValueError, match="at most the schedule's n = 1000"):
+        s.respace(1001)

@@ -55,7 +55,7 @@ import sympy as sp
 import torch
 from scipy import integrate
 
-from ddpm_lib import Schedule, linear_schedule, verify
+from ddpm_lib import Schedule, linear_schedule, scaled_linear_schedule, verify
 from ddpm_lib import forward as F
 from ddpm_lib.checkpoints import load_checkpoint
 from ddpm_lib.data import make_dataset
@@ -506,11 +506,6 @@ deviations, estimated from ten repeats.
 """)
 
 code(r"""
-def scaled_linear(n):
-    # Ho et al.'s schedule for n steps, beta range scaled by 1000/n (capped below 1) so abar_n is about the same
-    return linear_schedule(n, beta_start=min(0.1 / n, 0.5), beta_end=min(20.0 / n, 0.999))
-
-
 ring = ring_mixture(std=0.15)
 N = 8000
 data = ring.sample(N, generator=torch.Generator().manual_seed(11))
@@ -523,7 +518,7 @@ step_counts = [10, 25, 50, 100, 200]
 swd = {k: [] for k in ("ancestral, beta", "ancestral, beta_tilde", "reverse SDE (EM)", "DDIM", "prob. flow (Heun)")}
 x_noise = torch.randn(N, 2, generator=torch.Generator().manual_seed(40))
 for n in step_counts:
-    s_n = scaled_linear(n)
+    s_n = scaled_linear_schedule(n)
     eps_exact = ring.eps_fn(s_n)
     for var in ("beta", "beta_tilde"):
         out = ddpm_ancestral(eps_exact, s_n, x_noise, generator=torch.Generator().manual_seed(14), variance=var)
@@ -659,7 +654,7 @@ $\sigma^2 = \beta$ is exact.
 
 code(r"""
 for n in step_counts:
-    s_n = scaled_linear(n)
+    s_n = scaled_linear_schedule(n)
     eps_exact, score_exact = ring.eps_fn(s_n), ring.score_fn()
     grid = -torch.log(s_n.alpha_bars[1:])
     ref_t1 = ring.diffuse(float(grid[0])).sample(N, generator=torch.Generator().manual_seed(15))
@@ -675,7 +670,7 @@ for k, v in swd.items():
 code(r"""
 def gaussian_output_variance(n, v, method):
     # exact output variance of each sampler for 1-D data N(0, v), started from N(0, 1) at step n
-    s_n = scaled_linear(n)
+    s_n = scaled_linear_schedule(n)
     b, a_bar, bt = s_n.betas.tolist(), s_n.alpha_bars.tolist(), s_n.posterior_variances.tolist()
     V_of = lambda a: a * v + 1 - a                      # Var x_i = abar_i v + 1 - abar_i
     V = 1.0
@@ -937,7 +932,7 @@ verify.close("guidance-bayes", cond[0].score(xs) - full.score(xs), grad_log_p_c0
 """)
 
 code(r"""
-sched_cfg = scaled_linear(200)
+sched_cfg = scaled_linear_schedule(200)
 eps_c, eps_u = cond[0].eps_fn(sched_cfg), full.eps_fn(sched_cfg)
 
 

@@ -49,7 +49,7 @@ import sympy as sp
 import torch
 
 from ddpm_lib import forward as F
-from ddpm_lib import linear_schedule, verify
+from ddpm_lib import linear_schedule, scaled_linear_schedule, verify
 from ddpm_lib.exercises import check
 from ddpm_lib.metrics import noise_floor, sliced_wasserstein
 from ddpm_lib.mixtures import GaussianMixture, bimodal_1d, ring_mixture
@@ -567,8 +567,8 @@ recursion — exact numbers for each variant, which the cell first checks agains
 `discrete_backward` on 400,000 samples. We start the chain at the exact $p_{t_n}$, so the only
 error is the discretisation, and measure it by the 2-Wasserstein distance between Gaussians,
 $W_2 = \sqrt{(\mu - m)^2 + (\sqrt{V} - \sqrt{v})^2}$. The schedules are the linear schedule of
-DDPM rescaled to $n$ steps, $\beta$ from $10^{-4}\cdot 1000/n$ to $0.02\cdot 1000/n$, so that
-$t_n \approx 10$ for every $n$.
+DDPM rescaled to $n$ steps, $\beta$ from $10^{-4}\cdot 1000/n$ to $0.02\cdot 1000/n$
+(`scaled_linear_schedule`), so that $t_n \approx 10$ for every $n$.
 """)
 
 code(r"""
@@ -584,10 +584,6 @@ def p_moments(tt):
 
 def w2_gauss(mean, var):
     return math.hypot(mean - m0, math.sqrt(var) - math.sqrt(v0))
-
-
-def scaled_schedule(n):
-    return linear_schedule(n, beta_start=1e-4 * 1000 / n, beta_end=0.02 * 1000 / n)
 
 
 def chain_moments(schedule, variant="correct"):
@@ -606,7 +602,7 @@ def chain_moments(schedule, variant="correct"):
     return mean, var
 
 
-sch25 = scaled_schedule(25)
+sch25 = scaled_linear_schedule(25)
 n_mc = 400_000
 m_n, v_n = p_moments(float(sch25.times[-1]))
 x_start = m_n + math.sqrt(v_n) * torch.randn(n_mc, 1, generator=g)
@@ -623,7 +619,7 @@ verify.within_standard_errors("chain-recursion-variance", float(x_lib.var()), va
 code(r"""
 variants = ["correct", "score at t_{i-1}", "beta_{i+1} with x_i"]
 n_list = [25, 50, 100, 200, 400, 1000]
-chain_err = {vname: np.array([w2_gauss(*chain_moments(scaled_schedule(n), vname)) for n in n_list])
+chain_err = {vname: np.array([w2_gauss(*chain_moments(scaled_linear_schedule(n), vname)) for n in n_list])
              for vname in variants}
 print("W2 error of x_0 (Gaussian target, exact recursion)")
 print("    n  " + "  ".join(f"{vname:>20s}" for vname in variants))

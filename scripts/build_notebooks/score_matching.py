@@ -52,7 +52,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from ddpm_lib import Schedule, linear_schedule, verify
+from ddpm_lib import linear_schedule, verify
 from ddpm_lib import forward as F
 from ddpm_lib.data import make_dataset
 from ddpm_lib.exercises import check
@@ -60,7 +60,7 @@ from ddpm_lib.metrics import noise_floor, sliced_wasserstein
 from ddpm_lib.mixtures import GaussianMixture, bimodal_1d, ring_mixture
 from ddpm_lib.models import EpsMLP, count_parameters
 from ddpm_lib.notebook import setup
-from ddpm_lib.samplers import ddpm_ancestral
+from ddpm_lib.samplers import ddpm_ancestral, on_original_steps
 from ddpm_lib.training import TrainConfig, eps_error_by_step, irreducible_loss, train
 
 g = setup("Denoising score matching and training")   # one thread, float64, fixed seeds
@@ -836,30 +836,16 @@ $$
 
 Its step $j$ has exactly the noise level of the original step $\tau_j$, so both the exact
 $\varepsilon^*$ and the network, which were defined or trained on the original steps, are evaluated
-at $\tau_j$. `ddpm_lib` has no respacing helper, so we write the two small functions here.
+at $\tau_j$: `Schedule.respace(k)` returns the $k$-step schedule and the $\tau_j$, and
+`samplers.on_original_steps` evaluates a predictor of the original schedule at $\tau_j$.
 """)
 
 code(r"""
-def respace(sched, k):
-    # k evenly spaced steps tau_1 < ... < tau_k = n of sched, and the k-step schedule with abar'_j = abar_{tau_j}
-    tau = torch.linspace(0, sched.n, k + 1).round().long()
-    ab = sched.alpha_bars[tau]
-    return Schedule(1 - ab[1:] / ab[:-1]), tau
-
-
-def on_steps(eps_fn, tau):
-    # an eps-predictor of the original schedule, called with respaced step j, evaluated at tau_j
-    @torch.no_grad()
-    def eps(x, j):
-        return eps_fn(x, tau[j])
-    return eps
-
-
-sub, tau = respace(schedule, 20)
+sub, tau = schedule.respace(20)
 verify.close("respaced-noise-levels", sub.alpha_bars, schedule.alpha_bars[tau],
              "the respaced schedule has abar'_j = abar_{tau_j} at every one of its 20 steps",
              rtol=1e-12, why="float64 round-off in a product of 20 ratios")
-full, _ = respace(schedule, schedule.n)
+full, _ = schedule.respace(schedule.n)
 verify.close("respacing-all-steps-is-identity", full.betas, schedule.betas,
              "respacing with k = n gives back the original schedule", atol=1e-15, why="float64 round-off")
 """)
@@ -890,11 +876,11 @@ print(f"SWD noise floor, {n_pts} points against the reference: {floor_swd:.3f} +
 step_counts = [5, 10, 20, 50, 100, 250, 1000]
 swd = {"exact": [], "learned": [], "between": []}
 for k in step_counts:
-    sub, tau = respace(schedule, k)
+    sub, tau = schedule.respace(k)
     outs = {}
     for name, eps_fn in (("exact", eps_star), ("learned", model)):
         x_start = torch.randn(n_pts, 2, generator=torch.Generator().manual_seed(14))
-        outs[name] = ddpm_ancestral(on_steps(eps_fn, tau), sub, x_start, generator=torch.Generator().manual_seed(15))
+        outs[name] = ddpm_ancestral(on_original_steps(eps_fn, tau), sub, x_start, generator=torch.Generator().manual_seed(15))
         swd[name].append(sliced_wasserstein(outs[name], reference))
     swd["between"].append(sliced_wasserstein(outs["exact"], outs["learned"]))
 for k, se_, sl_, sb_ in zip(step_counts, swd["exact"], swd["learned"], swd["between"]):
@@ -966,9 +952,9 @@ moons_result = train(moons_net, moons, schedule, TrainConfig(steps=5000, batch_s
                                                              device="cpu", log_every=500))
 moons_model = moons_result.ema_model
 
-sub, tau = respace(schedule, 250)
+sub, tau = schedule.respace(250)
 x_start = torch.randn(n_pts, 2, generator=torch.Generator().manual_seed(16))
-moons_samples = ddpm_ancestral(on_steps(moons_model, tau), sub, x_start, generator=torch.Generator().manual_seed(17))
+moons_samples = ddpm_ancestral(on_original_steps(moons_model, tau), sub, x_start, generator=torch.Generator().manual_seed(17))
 
 draw_moons = lambda n, gen: make_dataset("moons", n, generator=gen, dtype=torch.float64)
 moons_ref = draw_moons(n_pts, torch.Generator().manual_seed(18))
