@@ -19,7 +19,6 @@ import math
 import time
 
 import torch
-import torch.nn.functional as F
 
 from ddpm_lib.data import make_dataset
 from ddpm_lib.metrics import sliced_wasserstein
@@ -29,40 +28,7 @@ from ddpm_lib.samplers import ddpm_ancestral
 from ddpm_lib.schedules import linear_schedule
 from ddpm_lib.training import TrainConfig, eps_error_by_step, irreducible_loss, sample, train
 
-
-def plain_train_loop(model, data, schedule, steps, batch, lr, seed=0):
-    """What one writes by hand: default AdamW, no clipping, no EMA. Returns steps/s."""
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
-    ab = schedule.alpha_bars.float()
-    n = schedule.n
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        idx = torch.randint(0, data.shape[0], (batch,), generator=g)
-        i = torch.randint(1, n + 1, (batch,), generator=g)
-        x0 = data[idx]
-        e = torch.randn(x0.shape, generator=g)
-        a = ab[i][:, None]
-        loss = F.mse_loss(model(a.sqrt() * x0 + (1 - a).sqrt() * e, i), e)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return steps / (time.perf_counter() - t0)
-
-
-@torch.no_grad()
-def plain_sample_loop(model, schedule, n, seed=0):
-    """A hand-written DDPM ancestral loop (σ² = β). Returns (samples, samples/s)."""
-    g = torch.Generator().manual_seed(seed)
-    betas, ab = schedule.betas.tolist(), schedule.alpha_bars.tolist()
-    t0 = time.perf_counter()
-    x = torch.randn(n, 2, generator=g)
-    for i in range(schedule.n, 0, -1):
-        e = model(x, torch.full((n,), i, dtype=torch.long))
-        x = (x - betas[i] / math.sqrt(1 - ab[i]) * e) / math.sqrt(1 - betas[i])
-        if i > 1:
-            x = x + math.sqrt(betas[i]) * torch.randn(x.shape, generator=g)
-    return x, n / (time.perf_counter() - t0)
+from _plain import plain_sample_loop, plain_train_loop  # benchmarks/ is on sys.path when run as a script
 
 
 @torch.no_grad()
@@ -139,7 +105,7 @@ def main() -> None:
     # 2. sampling throughput -------------------------------------------------------------
     print("\n2. sampling 5,000 points, 1000 ancestral steps")
     model = EpsMLP().eval()
-    _, plain_sps = plain_sample_loop(model, sched32, 5000)
+    _, plain_sps = plain_sample_loop(model, sched32, 5000, (2,))
     t0 = time.perf_counter()
     sample(model, schedule, 5000, (2,), generator=torch.Generator().manual_seed(0))
     lib_sps = 5000 / (time.perf_counter() - t0)

@@ -9,12 +9,10 @@ samples/s of ``ddpm_lib.training.sample`` vs a plain ancestral loop, a training 
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from ddpm_lib.cli import _plot_samples
 from ddpm_lib.data import make_dataset
@@ -22,39 +20,7 @@ from ddpm_lib.models import TinyUNet, count_parameters
 from ddpm_lib.schedules import linear_schedule
 from ddpm_lib.training import TrainConfig, sample, train
 
-
-def plain_train_loop(model, data, schedule, steps, batch, lr, seed=0):
-    """Default AdamW, no clipping, no EMA. Returns steps/s."""
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
-    ab = schedule.alpha_bars.float()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        idx = torch.randint(0, data.shape[0], (batch,), generator=g)
-        i = torch.randint(1, schedule.n + 1, (batch,), generator=g)
-        x0 = data[idx]
-        e = torch.randn(x0.shape, generator=g)
-        a = ab[i][:, None, None, None]
-        loss = F.mse_loss(model(a.sqrt() * x0 + (1 - a).sqrt() * e, i), e)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return steps / (time.perf_counter() - t0)
-
-
-@torch.no_grad()
-def plain_sample_loop(model, schedule, n, seed=0):
-    """Hand-written DDPM ancestral sampling (σ² = β). Returns samples/s."""
-    g = torch.Generator().manual_seed(seed)
-    betas, ab = schedule.betas.tolist(), schedule.alpha_bars.tolist()
-    t0 = time.perf_counter()
-    x = torch.randn(n, 1, 8, 8, generator=g)
-    for i in range(schedule.n, 0, -1):
-        e = model(x, torch.full((n,), i, dtype=torch.long))
-        x = (x - betas[i] / math.sqrt(1 - ab[i]) * e) / math.sqrt(1 - betas[i])
-        if i > 1:
-            x = x + math.sqrt(betas[i]) * torch.randn(x.shape, generator=g)
-    return n / (time.perf_counter() - t0)
+from _plain import plain_sample_loop, plain_train_loop  # benchmarks/ is on sys.path when run as a script
 
 
 def main() -> None:
@@ -84,7 +50,7 @@ def main() -> None:
     print(f"training: plain loop {max(plain):.1f} steps/s, library loop {max(lib):.1f} steps/s, "
           f"ratio {max(lib) / max(plain):.2f} (target >= 0.9)")
     m = TinyUNet().eval()
-    plain_sps = plain_sample_loop(m, sched32, 64)
+    _, plain_sps = plain_sample_loop(m, sched32, 64, (1, 8, 8))
     t0 = time.perf_counter()
     sample(m, schedule, 64, (1, 8, 8), generator=torch.Generator().manual_seed(0))
     lib_sps = 64 / (time.perf_counter() - t0)

@@ -21,13 +21,6 @@ def pts(n: int, d: int = 2, seed: int = 0, shift: float = 0.0) -> torch.Tensor:
     return torch.randn(n, d, dtype=F64, generator=torch.Generator().manual_seed(seed)) + shift
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(1, 60), m=st.integers(1, 60), seed=st.integers(0, 1000))

@@ -18,14 +18,6 @@ from ddpm_lib.mixtures import GaussianMixture, bimodal_1d, ring_mixture, separat
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensor ops run fastest (and do not oversubscribe a shared machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def random_mixture(seed: int, K: int, d: int) -> GaussianMixture:
     g = torch.Generator().manual_seed(seed)

@@ -29,14 +29,6 @@ def ramp(n: int, T: float) -> Schedule:
     return Schedule(b / b.sum() * T)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensor ops run fastest (and do not oversubscribe a shared machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def gaussian(var: float) -> GaussianMixture:
     return GaussianMixture(torch.ones(1, dtype=F64), torch.zeros(1, 1, dtype=F64), torch.full((1, 1, 1), var, dtype=F64))

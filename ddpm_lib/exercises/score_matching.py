@@ -14,6 +14,7 @@ from typing import Callable
 import torch
 
 from . import Feedback, register
+from ._common import as_output, close
 
 __all__ = ["check_tweedie", "reference_tweedie", "TWEEDIE_MISTAKES"]
 
@@ -85,22 +86,8 @@ def _gaussian_case() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Te
     return x, score, ab, posterior_mean
 
 
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-7, atol=1e-10))
-
-
-def _as_output(out: object, x: torch.Tensor) -> tuple[torch.Tensor | None, str]:
-    if isinstance(out, tuple):
-        return None, "return only the tensor E[x_0 | x_i], not a tuple."
-    try:
-        out = torch.as_tensor(out, dtype=torch.float64)
-    except Exception:  # noqa: BLE001 - anything not tensor-like is a wrong answer
-        return None, f"return a tensor shaped like x_i, got {type(out).__name__}."
-    if out.shape != x.shape:
-        return None, f"the result must have the shape of x_i, {tuple(x.shape)}; got {tuple(out.shape)}."
-    if not bool(torch.isfinite(out).all()):
-        return None, "your answer has NaN or infinite entries: a square root of a negative number, or a division by 0?"
-    return out, ""
+_NAME = "E[x_0 | x_i]"
+_NAN_HINT = "a square root of a negative number, or a division by 0?"
 
 
 @register(EXERCISE_TWEEDIE)
@@ -113,22 +100,22 @@ def check_tweedie(answer: Callable[..., torch.Tensor]) -> Feedback:
         out = answer(x_copy, s_copy, ab.clone())
         if not (torch.equal(x_copy, x) and torch.equal(s_copy, s)):
             return Feedback(ex, False, "your function changed x_i or score in place; compute a new tensor instead.")
-        out, problem = _as_output(out, x)
+        out, problem = as_output(out, x, _NAME, _NAN_HINT)
         if out is None:
             return Feedback(ex, False, problem)
-        if not _close(out, reference_tweedie(x, s, ab)):
+        if not close(out, reference_tweedie(x, s, ab)):
             failures.append(((x, s, ab), out))
     if not failures:
         x, s, ab, post = _gaussian_case()
-        out, problem = _as_output(answer(x.clone(), s.clone(), ab.clone()), x)
+        out, problem = as_output(answer(x.clone(), s.clone(), ab.clone()), x, _NAME, _NAN_HINT)
         if out is None:
             return Feedback(ex, False, problem)
-        if not _close(out, post):  # pragma: no cover - agrees with the reference on the cases above
+        if not close(out, post):  # pragma: no cover - agrees with the reference on the cases above
             return Feedback(ex, False, "right on the first cases but not on a Gaussian target; check the formula.")
         return Feedback(ex, True, "E[x_0 | x_i] = (x_i + (1 − ᾱ) s) / √ᾱ; for a Gaussian target it matches the "
                                   "posterior mean from Gaussian conditioning.")
     for _, make, hint in TWEEDIE_MISTAKES:
-        if all(_close(out, make(*case)) for case, out in failures):
+        if all(close(out, make(*case)) for case, out in failures):
             return Feedback(ex, False, hint)
     return Feedback(ex, False, f"the answer is wrong on {len(failures)} of {len(_cases())} cases and matches none of "
                                "the usual mistakes. Check it against E[x_0 | x_i] = (x_i + (1 − ᾱ) s) / √ᾱ.")
