@@ -27,3 +27,5 @@ browser_tests() {
   echo "screenshots of every page: _build/screenshots/"
 }
 stage "browser tests" browser_tests
+student_edition() { VENV="$VENV" bash scripts/student_edition.sh >/dev/null && echo "student edition built: _build/student/"; }
+stage "student edition" student_edition
