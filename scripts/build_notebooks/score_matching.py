@@ -13,7 +13,7 @@ from _nb import code, main, md
 md(r"""
 # Denoising score matching and training
 
-*Runs in about RUNTIME s on a laptop CPU (one thread), training included. No GPU is used.*
+*Runs in about RUNTIME s on a laptop CPU (one thread), training included. No GPU is used: training is pinned to the CPU so that every printed number reproduces; pass `device="auto"` to `TrainConfig` to train on a GPU when there is one.*
 
 The reverse process needs the score $s_i(x) = \nabla \log p_i(x)$ of every noisy marginal
 $p_i$, and for real data nobody knows it. What we *can* do is take a data point $x_0$, add
