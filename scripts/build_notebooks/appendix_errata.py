@@ -20,6 +20,8 @@ OUT = BOOK / "appendix_errata.ipynb"
 md(r"""
 # Appendix: errata of the source notes
 
+*Runs in about 10 s on a laptop CPU (one thread). No GPU is used.*
+
 This book was commissioned from five short notes on diffusion models. They are good
 notes, but like most informal write-ups they contain slips: a sign, a missing factor, an
 index shifted by one, a statement that is only true with an extra condition. This
