@@ -280,14 +280,9 @@ class GaussianMixture:
         return -((r.unsqueeze(-1) * w.view(N, K, d)).view(N, K * d) @ self._eig_vectors_cat_t)
 
     def _flat(self, x: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.dtype]:
-        if not isinstance(x, torch.Tensor):
-            x = as_tensor(x, name)
-        if x.dim() < 1 or x.shape[-1] != self.dim:
-            raise ValueError(f"{name} must have shape (..., {self.dim}) for this {self.dim}-D mixture, "
-                             f"got {tuple(x.shape)}")
-        if x.device != self.device:
-            raise ValueError(f"{name} is on {x.device} but the mixture is on {self.device}; use mixture.to(device)")
-        return x.reshape(-1, self.dim).to(self.dtype), x.dtype
+        """``x`` as ``(N, d)`` in the mixture's dtype, and the dtype to give results back in."""
+        dtype = x.dtype if isinstance(x, torch.Tensor) and x.is_floating_point() else torch.float64
+        return self._prepare(x, name)[0], dtype
 
     def score_fn(self) -> ScoreFn:
         """``s(x, t) = ∇ log p_t(x)`` of the OU-diffused mixture; ``x (..., d)``, ``t`` a float or ``(batch,)`` -> ``x``'s shape."""

@@ -48,3 +48,18 @@ def name_the_mistake(failures: Sequence[tuple[Any, torch.Tensor]],
         if matched and compared:
             return hint
     return None
+
+
+def name_the_noise_mistake(wrong_noise: Sequence[tuple[torch.Tensor, int, torch.Tensor]],
+                           mistakes: Sequence[tuple[str, Callable[..., Any], str]], schedule: Any) -> str | None:
+    """The hint of the first catalogued noise scale ``k(schedule, i)`` with ``noise == k · z`` on every case.
+
+    ``wrong_noise`` holds ``(noise part of the answer, step i, z)``; ``mistakes`` holds
+    ``(key, coefficient(schedule, i), hint)`` (a coefficient of ``None`` skips that case).
+    """
+    for _, coef_fn, hint in mistakes:
+        triples = [(d, coef_fn(schedule, i), z) for d, i, z in wrong_noise]
+        triples = [(d, k, z) for d, k, z in triples if k is not None]
+        if triples and all(close(d, k * z) for d, k, z in triples):
+            return hint
+    return None

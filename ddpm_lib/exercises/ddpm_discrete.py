@@ -24,7 +24,7 @@ import torch
 
 from ..schedules import Schedule, linear_schedule
 from . import Feedback, register
-from ._common import as_output, close, name_the_mistake
+from ._common import as_output, close, name_the_mistake, name_the_noise_mistake
 
 __all__ = ["check_ancestral_step", "reference_ancestral_step", "EXERCISE_ANCESTRAL_STEP"]
 
@@ -174,12 +174,9 @@ def check_ancestral_step(answer: Callable[..., torch.Tensor]) -> Feedback:
                          "Check the mean (x_i − β_i/√(1 − ᾱ_i) ε̂)/√α_i with β_i = schedule.betas[i], "
                          "ᾱ_i = schedule.alpha_bars[i] and α_i = 1 − β_i.")
     if wrong_noise:
-        for _, coef_fn, hint in NOISE_MISTAKES:
-            pairs = [(d, coef_fn(schedule, c[3]), c[2]) for c, d in wrong_noise]
-            pairs = [(d, k, z) for d, k, z in pairs if k is not None]
-            if pairs and all(close(d, k * z) for d, k, z in pairs):
-                hints.append(hint)
-                break
+        hint = name_the_noise_mistake([(d, c[3], c[2]) for c, d in wrong_noise], NOISE_MISTAKES, schedule)
+        if hint:
+            hints.append(hint)
         else:
             hints.append("the noise term is not √β̃_i z with β̃_i = (1 − ᾱ_{i−1})/(1 − ᾱ_i) · β_i (check the indices, the "
                          "square root, and that the noise is added to the mean).")

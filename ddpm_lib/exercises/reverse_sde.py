@@ -24,7 +24,7 @@ import torch
 from ..mixtures import ring_mixture
 from ..schedules import Schedule, linear_schedule
 from . import Feedback, register
-from ._common import as_output, close, name_the_mistake
+from ._common import as_output, close, name_the_mistake, name_the_noise_mistake
 
 __all__ = ["check_backward_step", "reference_backward_step", "DRIFT_MISTAKES", "NOISE_MISTAKES"]
 
@@ -182,12 +182,9 @@ def check_backward_step(answer: Callable[..., torch.Tensor]) -> Feedback:
                          "Check the deterministic part (x_i + β_i s(x_i, t_i)) / √(1 − β_i), with "
                          "β_i = schedule.betas[i] and t_i = schedule.times[i].")
     if wrong_noise:
-        for _, coef_fn, hint in NOISE_MISTAKES:
-            coefs = [(diff, coef_fn(schedule, i), z) for (x, z, i), diff, _ in wrong_noise]
-            coefs = [(d, c, z) for d, c, z in coefs if c is not None]
-            if coefs and all(close(d, c * z) for d, c, z in coefs):
-                hints.append(hint)
-                break
+        hint = name_the_noise_mistake([(diff, i, z) for (x, z, i), diff, _ in wrong_noise], NOISE_MISTAKES, schedule)
+        if hint:
+            hints.append(hint)
         else:
             hints.append("the noise term is not √β_i z with β_i = schedule.betas[i] (check the index and the square "
                          "root; the noise must be added, not multiplied, and must be the z passed in).")
