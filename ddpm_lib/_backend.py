@@ -39,13 +39,3 @@ def sqrt(x: Any) -> Any:
         return np.sqrt(x)
     return math.sqrt(x)
 
-
-def log(x: Any) -> Any:
-    """Natural logarithm for a SymPy expression, a tensor, an array or a number."""
-    if _is_symbolic(x):
-        return sympy.log(x)
-    if isinstance(x, torch.Tensor):
-        return torch.log(x)
-    if isinstance(x, np.ndarray):
-        return np.log(x)
-    return math.log(x)

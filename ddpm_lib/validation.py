@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -69,15 +69,6 @@ def check_positive_float(x: Any, name: str, allow_zero: bool = False) -> float:
     if not math.isfinite(x) or not ok:
         allowed = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {allowed}, got {x}")
-    return x
-
-
-def check_shape(x: torch.Tensor, name: str, shape: Sequence[int | None]) -> torch.Tensor:
-    """Check ``x.shape`` against ``shape`` where ``None`` matches any size."""
-    ok = x.dim() == len(shape) and all(s is None or s == d for s, d in zip(shape, x.shape))
-    if not ok:
-        want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
     return x
 
 

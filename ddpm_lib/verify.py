@@ -223,11 +223,3 @@ def summary(expected: int | None = None) -> None:
         raise VerificationError(f"chapter '{_state['chapter']}' ran {len(recs)} checks, expected {expected}: "
                                 f"a check cell was skipped or added without updating the count")
     print(f"{passed} of {len(recs)} checks in '{_state['chapter']}' passed.")
-
-
-def is_finite_number(x: Any) -> bool:
-    """True for a finite real number."""
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
