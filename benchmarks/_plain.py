@@ -1,5 +1,6 @@
 """The hand-written baselines the benchmarks compare the library with: what one writes in a
-tutorial — default AdamW, no clipping, no EMA — for any data shape ``(batch, ...)``."""
+tutorial — default AdamW, no clipping, no EMA — for any data shape ``(batch, ...)``, and the
+side-by-side throughput comparison of that loop with :func:`ddpm_lib.training.train`."""
 from __future__ import annotations
 
 import math
@@ -42,3 +43,25 @@ def plain_sample_loop(model, schedule, n, shape, seed=0) -> tuple[torch.Tensor, 
         if i > 1:
             x = x + math.sqrt(betas[i]) * torch.randn(x.shape, generator=g)
     return x, n / (time.perf_counter() - t0)
+
+
+def compare_training_throughput(make_model, data, schedule, steps, batch, lr, rounds, warmup_steps,
+                                log_every) -> tuple[list[float], list[float]]:
+    """Alternate rounds of ``steps`` steps of the plain loop and of the library loop on fresh models.
+
+    ``schedule`` is the float64 schedule the library trains with (the plain loop uses its float32
+    copy). Returns the steps/s of every round, ``(plain, library)``; compare their maxima.
+    """
+    from ddpm_lib.training import TrainConfig, train
+
+    sched32 = schedule.to(dtype=torch.float32)
+    plain_train_loop(make_model(), data, sched32, warmup_steps, batch, lr)  # first-call costs
+    plain, lib = [], []
+    for r in range(rounds):
+        torch.manual_seed(r)
+        plain.append(plain_train_loop(make_model(), data, sched32, steps, batch, lr))
+        torch.manual_seed(r)
+        res = train(make_model(), data, schedule, TrainConfig(steps=steps, batch_size=batch, lr=lr, device="cpu",
+                                                              progress=False, log_every=log_every))
+        lib.append(res.history["steps_per_second"])
+    return plain, lib

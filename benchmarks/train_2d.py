@@ -28,7 +28,7 @@ from ddpm_lib.samplers import ddpm_ancestral
 from ddpm_lib.schedules import linear_schedule
 from ddpm_lib.training import TrainConfig, eps_error_by_step, irreducible_loss, sample, train
 
-from _plain import plain_sample_loop, plain_train_loop  # benchmarks/ is on sys.path when run as a script
+from _plain import compare_training_throughput, plain_sample_loop  # benchmarks/ is on sys.path when run as a script
 
 
 @torch.no_grad()
@@ -87,16 +87,8 @@ def main() -> None:
 
     # 1. throughput, side by side ------------------------------------------------------
     print("\n1. training throughput (best of alternating rounds of 600 steps)")
-    plain, lib = [], []
-    warm = EpsMLP()
-    plain_train_loop(warm, data, sched32, 50, args.batch, args.lr)  # first-call costs (optimizer import)
-    for r in range(args.rounds):
-        torch.manual_seed(r)
-        plain.append(plain_train_loop(EpsMLP(), data, sched32, 600, args.batch, args.lr))
-        torch.manual_seed(r)
-        res = train(EpsMLP(), data, schedule, TrainConfig(steps=600, batch_size=args.batch, lr=args.lr,
-                                                          device="cpu", progress=False, log_every=100))
-        lib.append(res.history["steps_per_second"])
+    plain, lib = compare_training_throughput(EpsMLP, data, schedule, 600, args.batch, args.lr, args.rounds,
+                                             warmup_steps=50, log_every=100)
     print(f"  plain loop   {max(plain):7.0f} steps/s   (rounds: {', '.join(f'{v:.0f}' for v in plain)})")
     print(f"  library loop {max(lib):7.0f} steps/s   (rounds: {', '.join(f'{v:.0f}' for v in lib)})")
     print(f"  ratio library/plain = {max(lib) / max(plain):.2f}  (target >= 0.9; the library also clips and "

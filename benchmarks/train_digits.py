@@ -20,7 +20,7 @@ from ddpm_lib.models import TinyUNet, count_parameters
 from ddpm_lib.schedules import linear_schedule
 from ddpm_lib.training import TrainConfig, sample, train
 
-from _plain import plain_sample_loop, plain_train_loop  # benchmarks/ is on sys.path when run as a script
+from _plain import compare_training_throughput, plain_sample_loop  # benchmarks/ is on sys.path when run as a script
 
 
 def main() -> None:
@@ -38,15 +38,8 @@ def main() -> None:
     data = make_dataset("digits", None)
     print(f"TinyUNet: {count_parameters(TinyUNet())} parameters; {data.shape[0]} digits; batch {args.batch}; "
           f"1 CPU thread; torch {torch.__version__}")
-    plain_train_loop(TinyUNet(), data, sched32, 5, args.batch, args.lr)  # first-call costs
-    plain, lib = [], []
-    for r in range(args.rounds):
-        torch.manual_seed(r)
-        plain.append(plain_train_loop(TinyUNet(), data, sched32, 60, args.batch, args.lr))
-        torch.manual_seed(r)
-        res = train(TinyUNet(), data, schedule, TrainConfig(steps=60, batch_size=args.batch, lr=args.lr,
-                                                            device="cpu", progress=False, log_every=20))
-        lib.append(res.history["steps_per_second"])
+    plain, lib = compare_training_throughput(TinyUNet, data, schedule, 60, args.batch, args.lr, args.rounds,
+                                             warmup_steps=5, log_every=20)
     print(f"training: plain loop {max(plain):.1f} steps/s, library loop {max(lib):.1f} steps/s, "
           f"ratio {max(lib) / max(plain):.2f} (target >= 0.9)")
     m = TinyUNet().eval()
