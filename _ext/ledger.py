@@ -10,7 +10,7 @@ At build time the directive reads every notebook of the table of contents (the s
 executed outputs: the book builds with ``execute_notebooks: off`` and nbval re-executes
 and compares those outputs in CI), parses the check lines ``✔ <name>: <claim> [<method>]``
 and the summary line ``N of M checks in '<chapter>' passed.`` with
-:mod:`ddpm_lib.ledger`, and renders one table (chapter · check · claim · method · status).
+:mod:`ddpm_course.ledger`, and renders one table (chapter · check · claim · method · status).
 
 Each row links to the code cell that ran the check: on ``doctree-read`` the output of
 every notebook code cell that prints checks gets one empty anchor ``check-<name>`` per
@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import re
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +34,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-
-def _load_parser():
-    """Load ``ddpm_lib/ledger.py`` of this checkout by path: pure Python, no torch import,
-    and independent of whether (or from where) the ``ddpm_lib`` package is installed."""
-    path = Path(__file__).resolve().parents[1] / "ddpm_lib" / "ledger.py"
-    spec = importlib.util.spec_from_file_location("_ddpm_lib_ledger", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-L = _load_parser()
+from ddpm_course import ledger as L   # pure Python: importing it loads no torch
 
 logger = logging.getLogger(__name__)
 WARNING_TYPE, WARNING_SUBTYPE = "ledger", "verification"

@@ -14,7 +14,8 @@ import torch
 from ddpm_lib.data import make_dataset
 from ddpm_lib.models import EpsMLP, TinyUNet
 from ddpm_lib.schedules import linear_schedule
-from ddpm_lib.training import TrainConfig, train, sample
+from ddpm_lib.sampling import sample
+from ddpm_lib.training import TrainConfig, train
 
 steps = int(sys.argv[1])
 if not torch.cuda.is_available():

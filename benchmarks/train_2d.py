@@ -3,7 +3,7 @@
 1. steps/s of the library loop (``ddpm_lib.training.train``: fused AdamW, clipping, EMA) and of a
    plain hand-written PyTorch loop (default AdamW, no clipping, no EMA) for the same model and
    batch, measured side by side in alternating rounds (best round of each; the machine may be shared);
-2. samples/s for 5,000 points: ``ddpm_lib.training.sample`` (``samplers.ddpm_ancestral``) vs a plain loop;
+2. samples/s for 5,000 points: ``ddpm_lib.sampling.sample`` (``samplers.ddpm_ancestral``) vs a plain loop;
 3. the ring mixture: training time (evaluations excluded) until the SWD of the EMA model's samples
    is ≤ 1.5× the SWD of the exact-score sampler (same sampler, same step count, same sizes);
    the final DSM loss against the irreducible loss (same Monte Carlo draws, paired); the relative ε
@@ -26,7 +26,9 @@ from ddpm_lib.mixtures import ring_mixture
 from ddpm_lib.models import EpsMLP, count_parameters
 from ddpm_lib.samplers import ddpm_ancestral
 from ddpm_lib.schedules import linear_schedule
-from ddpm_lib.training import TrainConfig, eps_error_by_step, irreducible_loss, sample, train
+from ddpm_lib.evaluation import eps_error_by_step, irreducible_loss
+from ddpm_lib.sampling import sample
+from ddpm_lib.training import TrainConfig, train
 
 from _plain import compare_training_throughput, plain_sample_loop  # benchmarks/ is on sys.path when run as a script
 

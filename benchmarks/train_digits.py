@@ -1,7 +1,7 @@
 """Benchmark: the TinyUNet on the 8×8 scikit-learn digits, one CPU thread (prints figures; not a test).
 
 Throughput of the library loop vs a plain hand-written loop (alternating rounds, best of each),
-samples/s of ``ddpm_lib.training.sample`` vs a plain ancestral loop, a training run, and a grid of
+samples/s of ``ddpm_lib.sampling.sample`` vs a plain ancestral loop, a training run, and a grid of
 64 samples written as a PNG to ``--out`` (default /tmp).
 
     python benchmarks/train_digits.py [--steps 1500] [--batch 128] [--out /tmp]
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import torch
 
-from ddpm_lib.cli import _plot_samples
+from ddpm_course.cli import _plot_samples
 from ddpm_lib.data import make_dataset
 from ddpm_lib.models import TinyUNet, count_parameters
 from ddpm_lib.schedules import linear_schedule
-from ddpm_lib.training import TrainConfig, sample, train
+from ddpm_lib.sampling import sample
+from ddpm_lib.training import TrainConfig, train
 
 from _plain import compare_training_throughput, plain_sample_loop  # benchmarks/ is on sys.path when run as a script
 

@@ -4,7 +4,7 @@ The loss (ε-prediction, Ho et al. 2020): draw ``x_0`` from the data, a step ``i
 ``1..n`` and ``ε ~ N(0, I)``, form ``x_i = √ᾱ_i x_0 + √(1−ᾱ_i) ε`` and average
 ``‖ε_θ(x_i, i) − ε‖²`` over the batch *and the coordinates*. Its minimiser is the exact
 ``ε*(x_i, i) = −√(1−ᾱ_i) ∇ log p_i(x_i)``; what is left at the optimum is the
-:func:`irreducible_loss`.
+:func:`ddpm_lib.evaluation.irreducible_loss`.
 
 :func:`train` is the library's loop: AdamW (fused where the device supports it), gradient
 clipping, an exponential moving average (EMA) of the weights for sampling, a CPU
@@ -28,14 +28,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .progress import progress_bar
-from .samplers import ddim, ddpm_ancestral
+from .devices import resolve_device
 from .schedules import Schedule
 from .validation import as_tensor, check_finite, check_positive_float, check_positive_int
 
-__all__ = ["TrainConfig", "TrainResult", "train", "dsm_loss", "resolve_device", "sample",
-           "irreducible_loss", "eps_error_by_step", "SAMPLERS"]
-
-SAMPLERS = ("ancestral", "ddim")
+__all__ = ["TrainConfig", "TrainResult", "train", "dsm_loss"]
 
 
 # -- the loss -----------------------------------------------------------------------
@@ -121,40 +118,6 @@ class TrainConfig:
         """A config from :meth:`to_dict`'s output (unknown keys are ignored)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA if available, then Apple MPS, then CPU; otherwise check the named device exists."""
-    if isinstance(device, torch.device):
-        device = str(device)
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError) as exc:
-        raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:<k>' or 'mps'") from exc
-    if dev.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unsupported device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:<k>' or 'mps'")
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(f"device {device!r} was requested but CUDA is not available here "
-                               f"(torch {torch.__version__}); use device='cpu' or 'auto'")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise RuntimeError(f"device {device!r} was requested but only {torch.cuda.device_count()} CUDA "
-                               f"device(s) exist")
-    if dev.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise RuntimeError(f"device {device!r} was requested but Apple MPS is not available here; "
-                               f"use device='cpu' or 'auto'")
-    return dev
 
 
 # -- the result ----------------------------------------------------------------------
@@ -434,94 +397,3 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
                "start_step": start, "step": step, "stopped_early": stopped_early}
     return TrainResult(model=model, ema_model=ema, history=history, step=step, optimizer=opt, generator=g,
                        config=cfg, device=device, interrupted=False, checkpoint=saved)
-
-
-# -- evaluation helpers --------------------------------------------------------------
-def _model_device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
-@torch.no_grad()
-def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] | torch.Size,
-           generator: torch.Generator | None = None, sampler: str = "ancestral", variance: str = "beta",
-           steps: int | None = None) -> torch.Tensor:
-    """Draw ``n`` samples of shape ``shape`` from ``model`` → ``(n, *shape)`` float32 on the model's device.
-
-    ``sampler="ancestral"`` runs :func:`ddpm_lib.samplers.ddpm_ancestral` over all ``n`` steps
-    (``variance`` ``"beta"`` or ``"beta_tilde"``); ``"ddim"`` runs deterministic DDIM over ``steps``
-    steps (default ``schedule.n``). ``generator`` must live on the model's device (CPU by default).
-    """
-    n = check_positive_int(n, "n")
-    if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; known: {', '.join(SAMPLERS)}")
-    device = _model_device(model)
-    gdev = generator.device if generator is not None else torch.device("cpu")
-    if generator is not None and gdev.type != device.type:
-        raise ValueError(f"the generator is on {gdev} but the model is on {device}; pass a generator on "
-                         f"the model's device")
-    dtype = next(model.parameters()).dtype
-    was_training = model.training
-    model.eval()
-    try:
-        x_n = torch.randn((n,) + tuple(shape), generator=generator, device=device, dtype=dtype)
-        sched = schedule.to(dtype=torch.float64)
-
-        def eps(x: torch.Tensor, i: int | torch.Tensor) -> torch.Tensor:
-            return model(x, i)
-
-        if sampler == "ancestral":
-            out = ddpm_ancestral(eps, sched, x_n, generator=generator, variance=variance)
-        else:
-            out = ddim(eps, sched, x_n, steps)
-    finally:
-        model.train(was_training)
-    return out.to(dtype)
-
-
-def irreducible_loss(mixture: Any, schedule: Schedule, n_mc: int = 200_000,
-                     generator: torch.Generator | None = None, chunk: int = 50_000) -> tuple[float, float]:
-    """The DSM loss of the exact ``ε*`` of ``mixture`` (float64 Monte Carlo): ``(mean, standard error)``."""
-    n_mc = check_positive_int(n_mc, "n_mc", minimum=2)
-    eps_star = mixture.eps_fn(schedule)
-    ab = schedule.alpha_bars.to(torch.float64)
-    per = []
-    done = 0
-    while done < n_mc:
-        m = min(chunk, n_mc - done)
-        x0 = mixture.sample(m, generator=generator).to(torch.float64)
-        i = torch.randint(1, schedule.n + 1, (m,), generator=generator)
-        noise = torch.randn(x0.shape, generator=generator, dtype=torch.float64)
-        a = ab[i].reshape(_coef_shape(x0))
-        xi = a.sqrt() * x0 + (1 - a).sqrt() * noise
-        err = (eps_star(xi, i).to(torch.float64) - noise) ** 2
-        per.append(err.reshape(m, -1).mean(dim=1))
-        done += m
-    v = torch.cat(per)
-    return float(v.mean()), float(v.std() / math.sqrt(v.numel()))
-
-
-@torch.no_grad()
-def eps_error_by_step(model: nn.Module, mixture: Any, schedule: Schedule, steps: list[int] | torch.Tensor,
-                      n: int = 10_000, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Relative error ``‖ε_θ − ε*‖ / ‖ε*‖`` (over ``n`` draws of ``x_i``) at each step in ``steps`` → ``(len(steps),)``."""
-    n = check_positive_int(n, "n")
-    steps_t = schedule.check_step(torch.as_tensor(steps), "steps").reshape(-1).cpu()
-    eps_star = mixture.eps_fn(schedule)
-    ab = schedule.alpha_bars.to(torch.float64)
-    device = _model_device(model)
-    was_training = model.training
-    model.eval()
-    out = []
-    try:
-        for i in steps_t.tolist():
-            x0 = mixture.sample(n, generator=generator).to(torch.float64)
-            noise = torch.randn(x0.shape, generator=generator, dtype=torch.float64)
-            a = float(ab[i])
-            xi = math.sqrt(a) * x0 + math.sqrt(1 - a) * noise
-            ii = torch.full((n,), i, dtype=torch.long)
-            star = eps_star(xi, ii).to(torch.float64)
-            pred = model(xi.to(device), ii.to(device)).to(torch.float64).cpu()
-            out.append(float(torch.linalg.vector_norm(pred - star) / torch.linalg.vector_norm(star)))
-    finally:
-        model.train(was_training)
-    return torch.tensor(out, dtype=torch.float64)

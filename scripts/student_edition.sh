@@ -17,8 +17,8 @@ OUT=_build/student
 rm -rf "$OUT"
 mkdir -p "$OUT"
 [ -f _static/mathjax/tex-chtml.js ] || "$PY" _ext/mathjax_local.py --install
-"$PY" -m ddpm_lib.student notebooks "$OUT/notebooks" book
-"$PY" -m ddpm_lib.student source . "$OUT/src"
+"$PY" -m ddpm_course.student notebooks "$OUT/notebooks" book
+"$PY" -m ddpm_course.student source . "$OUT/src"
 "$VENV/bin/jupyter-book" build "$OUT/src" -W -n --keep-going --path-output "$OUT/src"
 mv "$OUT/src/_build/html" "$OUT/html"
 rm -rf "$OUT/src"

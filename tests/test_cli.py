@@ -1,4 +1,4 @@
-"""Tests of the command line (python -m ddpm_lib)."""
+"""Tests of the command line (python -m ddpm_course)."""
 import subprocess
 import sys
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ddpm_lib import cli
+from ddpm_course import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ def test_help_lists_every_option_with_defaults(capsys):
 
 
 def test_module_entry_point():
-    r = subprocess.run([sys.executable, "-m", "ddpm_lib", "--help"], cwd=ROOT, capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "ddpm_course", "--help"], cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "train" in r.stdout
 

@@ -1,4 +1,4 @@
-"""``python -m ddpm_lib doctor``: pins, the kernel's import of ddpm_lib, the device, exit codes."""
+"""``python -m ddpm_course doctor``: pins, the kernel's import of ddpm_lib, the device, exit codes."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from ddpm_lib import doctor
+from ddpm_course import doctor
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def test_exit_codes(monkeypatch, capsys):
 
 
 def test_the_cli_has_doctor():
-    from ddpm_lib import cli
+    from ddpm_course import cli
 
     parser = cli.build_parser()
     args = parser.parse_args(["doctor", "--kernel", "x"])

@@ -12,9 +12,9 @@ import pkgutil
 
 import pytest
 
-from ddpm_lib import exercises
-from ddpm_lib.exercises import CHECKERS, Feedback, check
-from ddpm_lib.student import STUB
+from ddpm_course import exercises
+from ddpm_course.exercises import CHECKERS, Feedback, check
+from ddpm_course.student import STUB
 
 for _mod in pkgutil.iter_modules(exercises.__path__):
     importlib.import_module(f"{exercises.__name__}.{_mod.name}")
@@ -27,7 +27,7 @@ def stub(*args, **kwargs):
 
 
 def test_there_are_exercises():
-    assert EXERCISES, "no exercise checker is registered in ddpm_lib.exercises"
+    assert EXERCISES, "no exercise checker is registered in ddpm_course.exercises"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

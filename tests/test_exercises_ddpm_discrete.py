@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from ddpm_lib.exercises import check
-from ddpm_lib.exercises.ddpm_discrete import EXERCISE_ANCESTRAL_STEP, reference_ancestral_step
+from ddpm_course.exercises import check
+from ddpm_course.exercises.ddpm_discrete import EXERCISE_ANCESTRAL_STEP, reference_ancestral_step
 
 EX = EXERCISE_ANCESTRAL_STEP
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from ddpm_lib import forward
-from ddpm_lib.exercises import check
-from ddpm_lib.exercises.duality import EXERCISE, kl_reference
+from ddpm_course.exercises import check
+from ddpm_course.exercises.duality import EXERCISE, kl_reference
 
 
 

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from ddpm_lib.exercises import check
-from ddpm_lib.exercises.langevin import reference_langevin_step
+from ddpm_course.exercises import check
+from ddpm_course.exercises.langevin import reference_langevin_step
 
 
 def test_reference_passes():

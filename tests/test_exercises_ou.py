@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from ddpm_lib.exercises import check
-from ddpm_lib.exercises.ou import reference_vp_forward
+from ddpm_course.exercises import check
+from ddpm_course.exercises.ou import reference_vp_forward
 
 EX = "ou-ex-vp-forward"
 

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from ddpm_lib.exercises import check
-from ddpm_lib.exercises.reverse_sde import EXERCISE_BACKWARD_STEP, reference_backward_step
+from ddpm_course.exercises import check
+from ddpm_course.exercises.reverse_sde import EXERCISE_BACKWARD_STEP, reference_backward_step
 
 EX = EXERCISE_BACKWARD_STEP
 

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from ddpm_lib.exercises import check
-from ddpm_lib.exercises.score_matching import TWEEDIE_MISTAKES, reference_tweedie
+from ddpm_course.exercises import check
+from ddpm_course.exercises.score_matching import TWEEDIE_MISTAKES, reference_tweedie
 
 EX = "dsm-ex-tweedie"
 

@@ -11,9 +11,9 @@ import json
 import nbformat
 import pytest
 
-from ddpm_lib import grading
+from ddpm_course import grading
 
-SETUP = '''from ddpm_lib.exercises import Feedback, register, check
+SETUP = '''from ddpm_course.exercises import Feedback, register, check
 
 @register("test-ex-square")
 def _checker(fn):
@@ -116,7 +116,7 @@ def test_a_malformed_file_gets_a_row_and_the_others_are_graded(graded):
 
 
 def test_check_logs_for_the_grader(tmp_path, monkeypatch):
-    from ddpm_lib.exercises import CHECKERS, Feedback, check, register
+    from ddpm_course.exercises import CHECKERS, Feedback, check, register
 
     register("test-ex-log")(lambda fn: Feedback("test-ex-log", fn() == 1, "hint text"))
     try:

@@ -1,4 +1,4 @@
-"""Tests of ddpm_lib.ledger: reading the verification ledger out of stored notebook outputs."""
+"""Tests of ddpm_course.ledger: reading the verification ledger out of stored notebook outputs."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,8 @@ import json
 import nbformat
 import pytest
 
-from ddpm_lib import ledger, verify
+from ddpm_course import ledger
+from ddpm_lib import verify
 
 
 # -- small synthetic notebooks --------------------------------------------------------

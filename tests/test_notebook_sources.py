@@ -26,3 +26,35 @@ def test_committed_executed(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).strip()]
     assert code and all(c.get("execution_count") for c in code), f"{path.name} has unexecuted code cells"
+
+
+# -- one source per chapter: book/<chapter>.md (MyST, jupytext) paired with the executed .ipynb --
+def _cells(nb) -> list[tuple[str, str, dict]]:
+    """What a contributor writes: each cell's type, source and metadata (outputs excluded)."""
+    drop = {"execution", "jupyter", "collapsed", "scrolled", "ExecuteTime"}
+    return [(c.cell_type, c.source, {k: v for k, v in c.metadata.items() if k not in drop}) for c in nb.cells]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_paired_with_its_myst_source(path):
+    jupytext = pytest.importorskip("jupytext")
+    import nbformat
+
+    md = path.with_suffix(".md")
+    assert md.exists(), f"{path.name} has no MyST source {md.name}: run `jupytext --set-formats ipynb,md:myst {path}`"
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.metadata.get("jupytext", {}).get("formats") == "ipynb,md:myst", f"{path.name} is not paired (formats)"
+    text = jupytext.read(str(md))
+    assert _cells(text) == _cells(nb), (
+        f"{md.name} and {path.name} are out of sync: edit the .md, then run "
+        f"`jupytext --sync {md}` and re-execute (see CONTRIBUTING.md)")
+
+
+def test_sphinx_builds_only_the_notebook_of_each_pair():
+    """Sphinx treats two files with one stem as one document: the paired .md files are excluded."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    excluded = set(yaml.safe_load((root / "_config.yml").read_text())["exclude_patterns"])
+    missing = [f"book/{p.stem}.md" for p in NOTEBOOKS if f"book/{p.stem}.md" not in excluded]
+    assert not missing, f"add {missing} to exclude_patterns in _config.yml"

@@ -6,8 +6,8 @@ import ast
 import nbformat
 import yaml
 
-from ddpm_lib import student
-from ddpm_lib.student import STUB, strip_solution_markdown, stub_source, student_notebook
+from ddpm_course import student
+from ddpm_course.student import STUB, strip_solution_markdown, stub_source, student_notebook
 
 SOLUTION = '''import torch
 

@@ -10,8 +10,10 @@ import torch
 from ddpm_lib.mixtures import GaussianMixture, ring_mixture
 from ddpm_lib.models import EpsMLP, TinyUNet
 from ddpm_lib.schedules import linear_schedule
-from ddpm_lib.training import (TrainConfig, dsm_loss, eps_error_by_step, irreducible_loss, resolve_device,
-                               sample, train)
+from ddpm_lib.devices import resolve_device
+from ddpm_lib.evaluation import eps_error_by_step, irreducible_loss
+from ddpm_lib.sampling import sample
+from ddpm_lib.training import TrainConfig, dsm_loss, train
 
 torch.set_num_threads(1)
 SCHED = linear_schedule(100, beta_start=1e-3, beta_end=0.2)

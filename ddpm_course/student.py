@@ -11,8 +11,8 @@
 
 ``scripts/student_edition.sh`` builds the student book and notebooks with these::
 
-    python -m ddpm_lib.student notebooks OUT_DIR BOOK_DIR      # student notebooks
-    python -m ddpm_lib.student source SRC_DIR DEST_DIR          # a book copy for the HTML build
+    python -m ddpm_course.student notebooks OUT_DIR BOOK_DIR      # student notebooks
+    python -m ddpm_course.student source SRC_DIR DEST_DIR          # a book copy for the HTML build
 """
 from __future__ import annotations
 
@@ -201,7 +201,7 @@ def make_student_source(src: str | Path, dest: str | Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ddpm_lib.student", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m ddpm_course.student", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("notebooks", help="write student notebooks (solutions stubbed, outputs cleared)")
     p.add_argument("out_dir")

@@ -22,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from ..schedules import Schedule, linear_schedule
+from ddpm_lib.schedules import Schedule, linear_schedule
 from . import Feedback, register
 from ._common import as_output, close, name_the_mistake, name_the_noise_mistake
 

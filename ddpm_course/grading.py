@@ -1,12 +1,12 @@
 """Grade a folder of submitted notebooks with the book's exercise checkers.
 
-    python -m ddpm_lib.grading SUBMISSIONS_DIR --out grades.csv [--timeout 120] [--jobs 1]
+    python -m ddpm_course.grading SUBMISSIONS_DIR --out grades.csv [--timeout 120] [--jobs 1]
 
 ``SUBMISSIONS_DIR`` holds one notebook per student (``alice.ipynb``: the student is the
 file's stem) or one folder per student (``alice/chapter.ipynb``: the student is the
 folder's name). Each notebook is executed from the top in a fresh kernel (nbclient, in a
 child process, cells that raise do not stop it) with a wall-clock limit for the whole
-notebook. The checker cells call ``ddpm_lib.exercises.check(label, fn)``, which appends
+notebook. The checker cells call ``ddpm_course.exercises.check(label, fn)``, which appends
 each result to the file named by ``$DDPM_GRADING_LOG``; the grader reads that log.
 
 The CSV has one row per student × notebook × exercise: ``result`` is ``pass``, ``fail``
@@ -172,7 +172,7 @@ def _run_one(notebook: Path, timeout: float, kernel: str) -> _Outcome:
         # the kernel imports this very ddpm_lib (its checkers), installed or not
         here = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
-        cmd = [sys.executable, "-m", "ddpm_lib.grading", "--_execute", str(notebook), str(executed),
+        cmd = [sys.executable, "-m", "ddpm_course.grading", "--_execute", str(notebook), str(executed),
                str(timeout), kernel]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True, text=True)
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--_execute"]:  # the child process
         nb, out, timeout, kernel = argv[1:5]
         return _execute(nb, out, float(timeout), kernel)
-    ap = argparse.ArgumentParser(prog="python -m ddpm_lib.grading", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m ddpm_course.grading", description=__doc__.split("\n\n")[0])
     ap.add_argument("submissions", help="folder of submitted notebooks (or one folder per student)")
     ap.add_argument("--out", default="grades.csv", help="CSV to write (default grades.csv)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per notebook (default 120)")

@@ -1,6 +1,6 @@
 """Check this machine for the book: pinned versions, the notebook kernel, the training device.
 
-    python -m ddpm_lib doctor        (or python -m ddpm_lib.doctor)
+    python -m ddpm_course doctor        (or python -m ddpm_course.doctor)
 
 * every package pinned ``name==version`` in the repository's ``requirements.txt`` is
   installed at that version (a local build tag such as torch's ``+cpu`` is accepted);
@@ -151,7 +151,7 @@ def check_device() -> list[Check]:
     except ImportError:
         return [Check(FAIL, "torch", "not installed; fix: pip install -r requirements.txt")]
     try:
-        from .training import resolve_device
+        from ddpm_lib.devices import resolve_device
 
         device = resolve_device("auto")
     except Exception:  # noqa: BLE001 - fall back to the same rule without the training module
@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ddpm_lib.doctor", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ddpm_course.doctor", description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -1,6 +1,6 @@
 """Checkers for the book's coding exercises.
 
-Each chapter has a module here (``ddpm_lib.exercises.<chapter>``) whose checkers take the
+Each chapter has a module here (``ddpm_course.exercises.<chapter>``) whose checkers take the
 student's function, run it on cases with known answers and return a :class:`Feedback`.
 A checker never raises on a wrong answer: it diagnoses the mistake (a sign error, an
 off-by-one index, β in place of β̃ …) and says so in ``hint``. ``CHECKERS`` maps an
@@ -59,7 +59,7 @@ def check(exercise_id: str, answer: Callable) -> Feedback:
 
 
 def _log_for_grading(feedback: Feedback) -> None:
-    """Append the result as a JSON line to $DDPM_GRADING_LOG when set (``ddpm_lib.grading``)."""
+    """Append the result as a JSON line to $DDPM_GRADING_LOG when set (``ddpm_course.grading``)."""
     import json
     import os
 

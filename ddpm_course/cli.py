@@ -1,7 +1,7 @@
-"""Command line: ``python -m ddpm_lib train …`` and ``python -m ddpm_lib sample …``.
+"""Command line: ``python -m ddpm_course train …`` and ``python -m ddpm_course sample …``.
 
 Subcommands live in the registry :data:`SUBCOMMANDS`; :func:`register_subcommand` adds one.
-Optional modules listed in :data:`PLUGIN_MODULES` (``ddpm_lib.doctor``) are imported when the
+Optional modules listed in :data:`PLUGIN_MODULES` (``ddpm_course.doctor``) are imported when the
 parser is built, if present; such a module either defines ``register_cli(register_subcommand)``
 or the pair ``add_arguments(parser)`` / ``run(args) -> int`` (registered under its own name,
 with the first line of its docstring as help).
@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 __all__ = ["main", "build_parser", "register_subcommand", "SUBCOMMANDS", "PLUGIN_MODULES"]
 
-PLUGIN_MODULES = ("ddpm_lib.doctor",)
+PLUGIN_MODULES = ("ddpm_course.doctor",)
 
 
 @dataclass
@@ -35,13 +35,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {}
 
 def register_subcommand(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None],
                         run: Callable[[argparse.Namespace], int]) -> None:
-    """Add (or replace) subcommand ``name`` of ``python -m ddpm_lib``."""
+    """Add (or replace) subcommand ``name`` of ``python -m ddpm_course``."""
     SUBCOMMANDS[name] = Subcommand(name, help, add_arguments, run)
 
 
 # -- train ---------------------------------------------------------------------------
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    from .data import DATASETS
+    from ddpm_lib.data import DATASETS
 
     p.add_argument("--data", default="mixture", choices=DATASETS, help="training data set")
     p.add_argument("--n-data", type=int, default=20000, help="number of training points (2-D sets; digits use all 1,797)")
@@ -69,7 +69,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def _schedule(name: str, n: int):
-    from .schedules import cosine_schedule, scaled_linear_schedule
+    from ddpm_lib.schedules import cosine_schedule, scaled_linear_schedule
 
     # the linear schedule's β range is rescaled so that every n reaches the same ᾱ_n
     return cosine_schedule(n) if name == "cosine" else scaled_linear_schedule(n)
@@ -133,10 +133,11 @@ def _plot_samples(x, path: Path, data=None) -> None:
 def _run_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .checkpoints import load_checkpoint
-    from .data import make_dataset
-    from .models import EpsMLP, TinyUNet
-    from .training import TrainConfig, sample, train
+    from ddpm_lib.checkpoints import load_checkpoint
+    from ddpm_lib.data import make_dataset
+    from ddpm_lib.models import EpsMLP, TinyUNet
+    from ddpm_lib.sampling import sample
+    from ddpm_lib.training import TrainConfig, train
 
     torch.set_num_threads(max(1, args.threads))
     out = Path(args.out)
@@ -196,7 +197,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 # -- sample --------------------------------------------------------------------------
 def _add_sample_args(p: argparse.ArgumentParser) -> None:
-    from .training import SAMPLERS
+    from ddpm_lib.sampling import SAMPLERS
 
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by 'train'")
     p.add_argument("--n", type=int, default=2000, help="number of samples")
@@ -213,8 +214,8 @@ def _run_sample(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from .checkpoints import load_checkpoint
-    from .training import sample
+    from ddpm_lib.checkpoints import load_checkpoint
+    from ddpm_lib.sampling import sample
 
     torch.set_num_threads(max(1, args.threads))
     if args.n < 1:
@@ -257,7 +258,7 @@ def _add_export_args(p: argparse.ArgumentParser) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from .checkpoints import export_for_sampling
+    from ddpm_lib.checkpoints import export_for_sampling
 
     out = export_for_sampling(args.checkpoint, args.out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): EMA weights, config, schedule and history")
@@ -287,7 +288,7 @@ def _load_plugins() -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The ``argparse`` parser with every registered subcommand."""
     _load_plugins()
-    parser = argparse.ArgumentParser(prog="python -m ddpm_lib", description="Train and sample the book's small "
+    parser = argparse.ArgumentParser(prog="python -m ddpm_course", description="Train and sample the book's small "
                                      "diffusion models.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
     sub.required = True
