@@ -1,4 +1,4 @@
-"""The verification ledger: a build-time table of every check the book's notebooks passed.
+"""The verification ledger: a build-time list of every check the book's notebooks passed.
 
 Enabled in ``_config.yml`` with ``sphinx: local_extensions: {ledger: _ext}``; used in
 ``book/ledger.md`` as
@@ -8,24 +8,28 @@ Enabled in ``_config.yml`` with ``sphinx: local_extensions: {ledger: _ext}``; us
 
 At build time the directive reads every notebook of the table of contents (the stored,
 executed outputs: the book builds with ``execute_notebooks: off`` and nbval re-executes
-and compares those outputs in CI), parses the check lines ``✔ <name>: <claim> [<method>]``
-and the summary line ``N of M checks in '<chapter>' passed.`` with
-:mod:`ddpm_course.ledger`, and renders one table (chapter · check · claim · method · status).
+and compares those outputs in CI) with :mod:`ddpm_course.ledger`, which reads the
+structured records that :mod:`ddpm_lib.verify` stores beside each check line. It renders
+a status filter (passed · wrong variant · unchecked, ``_static/ledger.js``) and one
+section per chapter with its counts and a list of its claims (typeset by
+:mod:`ddpm_course.ledger_text`), each with its method, its section and a link to the
+cell that checks it. A list, not a table: every part stays visible in a phone's column.
 
-Each row links to the code cell that ran the check: on ``doctree-read`` the output of
-every notebook code cell that prints checks gets one empty anchor ``check-<name>`` per
+Each claim links to the code cell that ran the check: on ``doctree-read`` the output of
+every notebook code cell that shows checks gets one empty anchor ``check-<name>`` per
 check (stable as long as the check keeps its name; a repeated name gets ``-2``, ``-3``),
 so ``chapter.html#check-<name>`` lands on the cell.
 
 The build warns (and so ``-W`` fails) when a notebook of the toc that calls ``verify``
-has no summary line, when a summary reports fewer passed than run, when a code cell was
-saved unexecuted or with an error, or when the number of stored check lines differs from
-the summary's count.
+has no summary, when a summary reports fewer passed than run, when a code cell was
+saved unexecuted or with an error, when the number of stored checks differs from the
+summary's count, or when a chapter states a step with ``verify.unchecked`` (allowed only
+in the pages listed in the config value ``ledger_allow_unchecked``).
 """
 from __future__ import annotations
 
+import html
 import re
-
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +38,15 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from ddpm_course import ledger as L   # pure Python: importing it loads no torch
+from ddpm_course import ledger as L
+from ddpm_course.ledger_text import claim_segments
 
 logger = logging.getLogger(__name__)
 WARNING_TYPE, WARNING_SUBTYPE = "ledger", "verification"
 
 
 class verification_ledger(nodes.General, nodes.Element):
-    """Placeholder replaced by the table once links can be resolved (``doctree-resolved``)."""
+    """Placeholder for one chapter, filled once links can be resolved (``doctree-resolved``)."""
 
 
 def _toc_order(app: Sphinx) -> list[str]:
@@ -84,23 +89,59 @@ class VerificationLedgerDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         chapters: list[dict[str, Any]] = []
+        allowed = set(self.env.app.config.ledger_allow_unchecked or [])
         for docname in notebook_docs(self.env.app):
             path = str(self.env.doc2path(docname))
             self.env.note_dependency(path)  # rebuild the ledger when a notebook changes
             led = L.read_notebook(path, label=Path(path).name)
             for problem in led.problems:
                 _warn(problem, docname)
+            if led.n_unchecked and docname not in allowed:
+                names = ", ".join(r.name for r in led.records if r.kind == "unchecked")
+                _warn(f"{Path(path).name}: {led.n_unchecked} stated step{'s have' if led.n_unchecked > 1 else ' has'} "
+                      f"no check ({names}); check it, or move it to the errata appendix", docname)
             if not led.uses_verify:
                 continue
             chapters.append({
                 "docname": docname, "chapter": led.chapter, "summary": led.summary,
-                "records": [dict(name=r.name, claim=r.claim, method=r.method, status=r.status,
-                                 kind=r.kind, section=r.section, anchor=r.anchor) for r in led.records],
+                "records": [dict(name=r.name, claim=r.claim, method=r.method, status=r.shown_status,
+                                 kind=r.kind, section=r.section, anchor=r.anchor, reason=r.reason)
+                            for r in led.records],
             })
-        node = verification_ledger()
-        node["chapters"] = chapters
-        self.set_source_info(node)
-        return [node]
+        out: list[nodes.Node] = []
+        totals = {s: sum(r["status"] == s for c in chapters for r in c["records"]) for s in L.STATUSES}
+        n_claims = sum(len(c["records"]) for c in chapters)
+        n_checked = totals["passed"] + totals["wrong variant"]
+        out.append(_para(f"{_plural(n_claims, 'stated step')} in {_plural(len(chapters), 'chapter')}: "
+                         f"{n_checked} checked ({totals['wrong variant']} of them by rejecting a deliberately "
+                         f"wrong variant), {totals['unchecked']} not checked."))
+        out.append(nodes.raw("", _filter_html(totals, n_claims), format="html"))
+        for c in chapters:
+            section = nodes.section(ids=[f"ledger-{L.slugify(c['docname'])}"], classes=["ledger-chapter"])
+            section += nodes.title("", "", *_segments_nodes(c["chapter"]))
+            holder = verification_ledger()
+            holder["chapter"] = c
+            self.set_source_info(holder)
+            section += holder
+            out.append(section)
+        return out
+
+
+def _plural(k: int, word: str) -> str:
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
+def _filter_html(totals: dict[str, int], n: int) -> str:
+    """The status filter's buttons (``_static/ledger.js`` makes them work)."""
+    buttons = [("all", f"all ({n})")] + [(s, f"{s} ({totals[s]})") for s in L.STATUSES]
+    return ('<div class="ledger-filter" role="group" aria-label="Show the steps with this status">'
+            + "".join(f'<button type="button" class="ledger-filter-button" data-status="{_status_class(s)}" '
+                      f'aria-pressed="{str(s == "all").lower()}">{html.escape(label)}</button>'
+                      for s, label in buttons) + "</div>")
+
+
+def _status_class(status: str) -> str:
+    return "all" if status == "all" else "ledger-status-" + L.slugify(status)
 
 
 def add_cell_anchors(app: Sphinx, doctree: nodes.document) -> None:
@@ -136,7 +177,7 @@ _INLINE_MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
 
 
 def _text_with_math(text: str) -> list[nodes.Node]:
-    """Split a claim into text and inline-math nodes, so ``$p_t$`` is typeset, not shown raw."""
+    """Split text into text and inline-math nodes, so ``$p_t$`` is typeset, not shown raw."""
     out: list[nodes.Node] = []
     pos = 0
     for m in _INLINE_MATH.finditer(text):
@@ -149,8 +190,23 @@ def _text_with_math(text: str) -> list[nodes.Node]:
     return out
 
 
-def _para(*children: nodes.Node | str) -> nodes.paragraph:
-    p = nodes.paragraph()
+def _segments_nodes(text: str) -> list[nodes.Node]:
+    """A claim's ASCII math typeset: symbols, sub- and superscripts, ``$…$`` as math."""
+    out: list[nodes.Node] = []
+    for kind, s in claim_segments(text):
+        if kind == "math":
+            out.append(nodes.math(s, s))
+        elif kind == "sub":
+            out.append(nodes.subscript(s, s))
+        elif kind == "sup":
+            out.append(nodes.superscript(s, s))
+        else:
+            out.append(nodes.Text(s))
+    return out
+
+
+def _para(*children: nodes.Node | str, classes: list[str] | None = None) -> nodes.paragraph:
+    p = nodes.paragraph(classes=classes or [])
     for c in children:
         if isinstance(c, str):
             p.extend(_text_with_math(c))
@@ -159,66 +215,63 @@ def _para(*children: nodes.Node | str) -> nodes.paragraph:
     return p
 
 
-def _link(text: str, uri: str) -> nodes.reference:
-    return nodes.reference(text, text, internal=True, refuri=uri)
+def _link(children: list[nodes.Node] | str, uri: str, classes: list[str] | None = None) -> nodes.reference:
+    kids = [nodes.Text(children)] if isinstance(children, str) else children
+    return nodes.reference("", "", *kids, internal=True, refuri=uri, classes=classes or [])
 
 
-def _table(rows: list[list[nodes.Node]], header: list[str], widths: list[int]) -> nodes.table:
-    table = nodes.table(classes=["verification-ledger"])
-    group = nodes.tgroup(cols=len(header))
-    table += group
-    for w in widths:
-        group += nodes.colspec(colwidth=w)
-    head = nodes.thead()
-    group += head
-    row = nodes.row()
-    for h in header:
-        row += nodes.entry("", _para(h))
-    head += row
-    body = nodes.tbody()
-    group += body
-    for cells in rows:
-        row = nodes.row()
-        for c in cells:
-            row += nodes.entry("", c)
-        body += row
-    return table
+_BADGE = {"passed": "✔ passed", "wrong variant": "✔ wrong variant rejected", "unchecked": "○ unchecked"}
+
+
+def _item(r: dict[str, Any], page: str) -> nodes.list_item:
+    """One claim: status, name (linked to its cell) and claim; then method and section."""
+    item = nodes.list_item(classes=["ledger-item", _status_class(r["status"])])
+    head = nodes.paragraph(classes=["ledger-claim"])
+    head += nodes.inline("", _BADGE[r["status"]], classes=["ledger-badge"])
+    head += nodes.Text(" ")
+    head += _link([nodes.literal(r["name"], r["name"])], f"{page}#{r['anchor']}", ["ledger-name"])
+    head += nodes.Text(": ")
+    head.extend(_segments_nodes(r["claim"]))
+    item += head
+    meta = nodes.paragraph(classes=["ledger-meta"])
+    meta += nodes.Text(f"unchecked: {r['reason']}" if r["kind"] == "unchecked" else r["method"])
+    if r["section"]:
+        meta += nodes.Text(" · § ")
+        meta.extend(_text_with_math(r["section"]))
+    item += meta
+    return item
 
 
 def render_ledger(app: Sphinx, doctree: nodes.document, fromdocname: str) -> None:
-    """Replace each placeholder with the overview and the table, links relative to this page."""
+    """Fill each chapter section: its counts and its list of claims, links relative to this page."""
     for node in list(doctree.findall(verification_ledger)):
-        chapters = node["chapters"]
-        out: list[nodes.Node] = []
-        n_checks = sum(len(c["records"]) for c in chapters)
-        n_wrong = sum(r["kind"] == "wrong variant" for c in chapters for r in c["records"])
-        plural = lambda k, word: f"{k} {word}{'' if k == 1 else 's'}"
-        out.append(_para(f"{plural(n_checks, 'verified claim')} in {plural(len(chapters), 'chapter')}; "
-                         f"{n_wrong} of them show a deliberately wrong variant failing."))
-        overview = nodes.bullet_list()
-        rows: list[list[nodes.Node]] = []
-        for c in chapters:
-            page = app.builder.get_relative_uri(fromdocname, c["docname"])
-            passed, run = c["summary"] or (0, 0)
-            overview += nodes.list_item("", _para(_link(c["chapter"], page),
-                                                  f": {passed} of {run} checks passed"))
-            for r in c["records"]:
-                where = _para(_link(c["chapter"], page))
-                if r["section"]:
-                    where.extend(_text_with_math(f" › {r['section']}"))
-                method = r["method"]
-                status = "✔ passed" + (" (wrong variant rejected)" if r["kind"] == "wrong variant" else "")
-                rows.append([where, _para(_link(r["name"], f"{page}#{r['anchor']}")),
-                             _para(r["claim"]), _para(method), _para(status)])
-        out.append(overview)
-        if rows:
-            out.append(_table(rows, ["Chapter", "Check", "Claim", "Method", "Status"], [18, 14, 40, 20, 8]))
+        c = node["chapter"]
+        page = app.builder.get_relative_uri(fromdocname, c["docname"])
+        passed, run = c["summary"] or (0, 0)
+        count = {s: sum(r["status"] == s for r in c["records"]) for s in L.STATUSES}
+        out: list[nodes.Node] = [_para(_link(c["chapter"], page),
+                                       f": {passed} of {run} checks passed ({count['wrong variant']} of them "
+                                       f"reject a wrong variant); {_plural(count['unchecked'], 'unchecked step')}.",
+                                       classes=["ledger-counts"])]
+        items = nodes.bullet_list(classes=["ledger-list"])
+        for r in c["records"]:
+            items += _item(r, page)
+        if c["records"]:
+            out.append(items)
         node.replace_self(out)
 
 
+def mark_math(app: Sphinx, doctree: nodes.document) -> None:
+    """The ledger's math is added after reading: tell Sphinx the page needs MathJax."""
+    if any(True for _ in doctree.findall(verification_ledger)):
+        app.env.get_domain("math").data["has_equations"][app.env.docname] = True
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("ledger_allow_unchecked", [], "env", types=[list])
     app.add_node(verification_ledger)
     app.add_directive("verification-ledger", VerificationLedgerDirective)
     app.connect("doctree-read", add_cell_anchors)
+    app.connect("doctree-read", mark_math)
     app.connect("doctree-resolved", render_ledger)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}

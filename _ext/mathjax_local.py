@@ -1,19 +1,24 @@
-"""Serve MathJax 3 from the book's own ``_static/mathjax/`` so that math renders offline.
+"""Serve MathJax 4 from the book's own ``_static/mathjax/`` so that math renders offline.
 
 Two jobs, one file:
 
 * As a Sphinx extension (``sphinx: local_extensions: {mathjax_local: _ext}`` in
   ``_config.yml``): when the build starts, if ``_static/mathjax/tex-chtml.js`` exists
-  next to the book's sources, point ``mathjax_path`` at it; otherwise leave Sphinx's
-  default CDN address and say so (an info line, not a warning: the build runs with -W).
-  The ``mathjax3_config`` macros of ``_config.yml`` apply either way.
+  next to the book's sources, point ``mathjax_path`` at it and its font
+  (``loader.paths.fonts``) at ``_static/mathjax/fonts/``; otherwise load the version
+  pinned in ``package.json`` from the CDN and say so (an info line, not a warning: the
+  build runs with -W). The ``mathjax3_config`` of ``_config.yml`` (macros, automatic
+  line breaking of long display equations) applies either way.
 * As a script, ``python _ext/mathjax_local.py --install``: install the MathJax version
   pinned in ``package.json`` with npm (``npm ci`` when ``package-lock.json`` is there)
-  and copy its ``es5`` bundle into ``_static/mathjax/`` (git-ignored). Without npm it
-  prints why and exits 0: the book then uses the CDN.
+  and copy its browser components and the CHTML part of its default font
+  (``@mathjax/mathjax-newcm-font``) into ``_static/mathjax/`` (git-ignored). Without
+  npm it prints why and exits 0: the book then uses the CDN.
 """
 from __future__ import annotations
 
+import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -23,6 +28,17 @@ LOCAL_DIR = Path("_static") / "mathjax"
 ENTRY = "tex-chtml.js"
 #: What Sphinx (relative to ``_static/``) loads when the local copy is there.
 LOCAL_MATHJAX_PATH = f"mathjax/{ENTRY}"
+FONT = "mathjax-newcm-font"
+#: MathJax resolves ``[mathjax]`` to the folder of the entry script.
+LOCAL_FONTS_PATH = "[mathjax]/fonts"
+CDN = "https://cdn.jsdelivr.net/npm/mathjax@{version}/" + ENTRY
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pinned_version(root: str | Path = REPO) -> str:
+    """The MathJax version pinned in ``package.json`` (the CDN fallback loads the same one)."""
+    deps = json.loads((Path(root) / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    return deps["mathjax"]
 
 
 def local_mathjax(srcdir: str | Path) -> Path | None:
@@ -47,10 +63,14 @@ def _config_inited(app, config) -> None:
         kept = [e for e in entries if not _is_mathjax_asset(e)]
         if len(kept) != len(entries):
             setattr(config, name, kept)
+    mj_config = copy.deepcopy(getattr(config, "mathjax3_config", None) or {})
     if local_mathjax(app.srcdir) is not None:
         config.mathjax_path = LOCAL_MATHJAX_PATH
+        mj_config.setdefault("loader", {}).setdefault("paths", {})["fonts"] = LOCAL_FONTS_PATH
+        config.mathjax3_config = mj_config
         logger.info("[mathjax_local] MathJax served from _static/%s (works offline)", LOCAL_MATHJAX_PATH)
     else:
+        config.mathjax_path = CDN.format(version=pinned_version(app.srcdir))
         logger.info(
             "[mathjax_local] no local MathJax in %s: math loads from the CDN (%s) and needs a "
             "network. Run `python _ext/mathjax_local.py --install` (needs npm) for an offline copy.",
@@ -89,7 +109,7 @@ def setup(app):
 
 
 def install(root: str | Path) -> int:
-    """npm-install the pinned MathJax and copy its es5 bundle to ``root/_static/mathjax``."""
+    """npm-install the pinned MathJax and copy it and its CHTML font to ``root/_static/mathjax``."""
     root = Path(root).resolve()
     npm = shutil.which("npm")
     if npm is None:
@@ -103,18 +123,26 @@ def install(root: str | Path) -> int:
         print(f"[mathjax_local] `{' '.join(cmd[1:])}` failed (exit {proc.returncode}): "
               "the book will load MathJax from the CDN.")
         return 0
-    src = root / "node_modules" / "mathjax" / "es5"
+    src = root / "node_modules" / "mathjax"
+    font = root / "node_modules" / "@mathjax" / FONT
     dest = root / LOCAL_DIR
-    if not (src / ENTRY).is_file():
-        print(f"[mathjax_local] {src / ENTRY} missing after npm install", file=sys.stderr)
-        return 1
+    for needed in (src / ENTRY, font / "chtml.js"):
+        if not needed.is_file():
+            print(f"[mathjax_local] {needed} missing after npm install", file=sys.stderr)
+            return 1
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    # MathJax loads the parts it needs (extensions, sre/ for speech) relative to the entry
+    # script; the node-only entry points are left out.
+    shutil.copytree(src, tmp, ignore=shutil.ignore_patterns("node-main*", "require.mjs", "*.md"))
+    (tmp / "fonts" / FONT).mkdir(parents=True)
+    shutil.copy2(font / "chtml.js", tmp / "fonts" / FONT / "chtml.js")
+    shutil.copytree(font / "chtml", tmp / "fonts" / FONT / "chtml")
     if dest.exists():
         shutil.rmtree(dest)
-    # sre/ is the speech engine (only loaded on demand by the accessibility menu); keep all:
-    # MathJax loads the parts it needs (extensions, fonts) relative to the entry script.
-    shutil.copytree(src, dest)
-    version = __import__("json").loads((src.parent / "package.json").read_text())["version"]
-    print(f"[mathjax_local] MathJax {version} copied to {dest.relative_to(root)}")
+    tmp.rename(dest)  # others may be building: swap in one step
+    version = json.loads((src / "package.json").read_text())["version"]
+    print(f"[mathjax_local] MathJax {version} and {FONT} copied to {dest.relative_to(root)}")
     return 0
 
 

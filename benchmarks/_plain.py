@@ -1,8 +1,15 @@
 """The hand-written baselines the benchmarks compare the library with: what one writes in a
 tutorial — default AdamW, no clipping, no EMA — for any data shape ``(batch, ...)``, and the
-side-by-side throughput comparison of that loop with :func:`ddpm_lib.training.train`."""
+side-by-side throughput comparison of that loop with :func:`ddpm_lib.training.train`.
+
+Run as a script it prints that comparison for the 2-D ``EpsMLP`` on one CPU thread (the first
+part of ``benchmarks/train_2d.py``):
+
+    python benchmarks/_plain.py [--rounds 5] [--steps 600] [--batch 256]
+"""
 from __future__ import annotations
 
+import argparse
 import math
 import time
 
@@ -10,14 +17,16 @@ import torch
 import torch.nn.functional as F
 
 
-def plain_train_loop(model, data, schedule, steps, batch, lr, seed=0) -> float:
-    """Train ``model`` for ``steps`` plain DSM steps on ``data (N, ...)``; returns steps/s."""
+def plain_train_loop(model, data, schedule, steps, batch, lr, seed=0, callback=None, callback_every=25) -> float:
+    """Train ``model`` for ``steps`` plain DSM steps on ``data (N, ...)``; returns steps/s.
+
+    ``callback(step, model)`` runs every ``callback_every`` steps; returning ``True`` stops the loop."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     ab = schedule.alpha_bars.float()
     coef_shape = (batch,) + (1,) * (data.dim() - 1)
     t0 = time.perf_counter()
-    for _ in range(steps):
+    for k in range(steps):
         idx = torch.randint(0, data.shape[0], (batch,), generator=g)
         i = torch.randint(1, schedule.n + 1, (batch,), generator=g)
         x0 = data[idx]
@@ -27,6 +36,8 @@ def plain_train_loop(model, data, schedule, steps, batch, lr, seed=0) -> float:
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if callback is not None and (k + 1) % callback_every == 0 and callback(k + 1, model):
+            return (k + 1) / (time.perf_counter() - t0)
     return steps / (time.perf_counter() - t0)
 
 
@@ -65,3 +76,30 @@ def compare_training_throughput(make_model, data, schedule, steps, batch, lr, ro
                                                               progress=False, log_every=log_every))
         lib.append(res.history["steps_per_second"])
     return plain, lib
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=5, help="alternating rounds (best of each loop is reported)")
+    p.add_argument("--steps", type=int, default=600, help="training steps per round")
+    p.add_argument("--batch", type=int, default=256, help="minibatch size")
+    p.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")
+    args = p.parse_args(argv)
+    if min(args.rounds, args.steps, args.batch) < 1 or not args.lr > 0:
+        p.error("--rounds, --steps and --batch must be >= 1 and --lr > 0")
+    from ddpm_lib.data import make_dataset
+    from ddpm_lib.models import EpsMLP
+    from ddpm_lib.schedules import linear_schedule
+
+    torch.set_num_threads(1)
+    data = make_dataset("mixture", 50_000, generator=torch.Generator().manual_seed(1))
+    plain, lib = compare_training_throughput(EpsMLP, data, linear_schedule(1000), args.steps, args.batch, args.lr,
+                                             args.rounds, warmup_steps=50, log_every=100)
+    print(f"torch {torch.__version__}, 1 CPU thread, EpsMLP, batch {args.batch}, {args.steps} steps per round")
+    print(f"  plain loop   {max(plain):7.0f} steps/s   (rounds: {', '.join(f'{v:.0f}' for v in plain)})")
+    print(f"  library loop {max(lib):7.0f} steps/s   (rounds: {', '.join(f'{v:.0f}' for v in lib)})")
+    print(f"  ratio library/plain = {max(lib) / max(plain):.2f}")
+
+
+if __name__ == "__main__":
+    main()

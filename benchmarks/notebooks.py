@@ -6,8 +6,8 @@ its wall time and the kernel's peak memory (prints figures; not a test).
 """
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -36,8 +36,16 @@ def run(name: str) -> tuple[float, float]:
     return wall, rss_kb / 1024
 
 
-def main() -> None:
-    names = sys.argv[1:] or chapters()
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("chapters", nargs="*", metavar="CHAPTER",
+                   help="chapter names (book/<CHAPTER>.ipynb); default: every notebook in _toc.yml")
+    args = p.parse_args(argv)
+    known = chapters()
+    unknown = [n for n in args.chapters if not (BOOK / f"{n}.ipynb").is_file()]
+    if unknown:
+        p.error(f"no notebook book/{unknown[0]}.ipynb; known: {', '.join(known)}")
+    names = args.chapters or known
     print(f"{'notebook':<20} {'wall s':>7} {'peak MB':>8}   (fresh kernel, imports included)")
     total = 0.0
     for name in names:

@@ -1,156 +1,205 @@
-"""Benchmark: training and sampling the 2-D EpsMLP on one CPU thread (prints figures; not a test).
+"""Benchmark: training quality of the 2-D EpsMLP per CPU-second, one thread (prints figures; not a test).
 
-1. steps/s of the library loop (``ddpm_lib.training.train``: fused AdamW, clipping, EMA) and of a
-   plain hand-written PyTorch loop (default AdamW, no clipping, no EMA) for the same model and
-   batch, measured side by side in alternating rounds (best round of each; the machine may be shared);
-2. samples/s for 5,000 points: ``ddpm_lib.sampling.sample`` (``samplers.ddpm_ancestral``) vs a plain loop;
-3. the ring mixture: training time (evaluations excluded) until the SWD of the EMA model's samples
-   is ≤ 1.5× the SWD of the exact-score sampler (same sampler, same step count, same sizes);
-   the final DSM loss against the irreducible loss (same Monte Carlo draws, paired); the relative ε
-   error by diffusion step;
-4. two moons at the same settings: SWD against fresh moons data, against the two-sample noise floor.
+1. steps/s of the library loop (``ddpm_lib.training.train``) and of the plain hand-written loop of
+   ``benchmarks/_plain.py`` (default AdamW, no clipping, no EMA), alternating rounds, best of each;
+2. for each data set: the two-sample noise floor of the sliced Wasserstein distance (SWD, 256
+   projections) between ``--n-eval`` points and ``--n-eval`` fresh draws, as mean ± sd over
+   ``--floor-pairs`` independent pairs;
+3. for each data set, training configuration ("variant") and seed: training until ``--budget``
+   CPU-seconds of this process (sampling and evaluation excluded); at each of ``--marks`` CPU-seconds
+   ``--n-eval`` samples of the EMA model (the raw model for ``plain``) are drawn with DPM-Solver++(2M)
+   over 50 steps (``--sampler ancestral``: the 1000-step DDPM sampler, 40× dearer) and their SWD to
+   fresh draws (the mean over 4 reference sets) is divided by the floor's mean. For the mixtures the
+   same sampler with the exact ε shows the sampler's own share. The plain loop runs in the same process, so the figures are side by side.
 
-    python benchmarks/train_2d.py [--steps 8000] [--eval-every 1000] [--n-eval 2000]
+A variant's LR schedule needs its total step count: it is set from a 200-step pilot of that
+variant (CPU-s per step) so that the schedule ends at the budget. Variants: ``plain``, ``old``
+(the library's defaults before issue 16: batch 256, lr 2e-3 constant, EMA 0.995), ``b1024`` (batch
+1024), ``cos`` (batch 1024, cosine decay of the lr to 0 at the budget), ``cos256`` (the same at batch
+256), ``cos-ema`` (``cos`` with EMA 0.999), ``cos-lr`` (``cos`` with lr 4e-3), ``cos-wide`` (``cos``, width
+256), and ``final`` = ``cos``, the configuration kept. The evaluation is noisy: one pair of 5,000-point
+sets has an sd of 0.27× the floor's mean on the ring (mode weights fluctuate), 0.07× on the moons;
+``--eval-repeats`` averages more sample sets.
+
+    python benchmarks/train_2d.py --datasets ring moons --variants plain old final --seeds 0 1 2
+    python benchmarks/train_2d.py --budget 20 --marks 10 20 --variants old b1024   # a pilot
 """
 from __future__ import annotations
 
 import argparse
-import math
+import sys
 import time
+from typing import Any, Callable
 
 import torch
 
 from ddpm_lib.data import make_dataset
-from ddpm_lib.metrics import sliced_wasserstein
-from ddpm_lib.mixtures import ring_mixture
+from ddpm_lib.metrics import noise_floor, sliced_wasserstein
 from ddpm_lib.models import EpsMLP, count_parameters
-from ddpm_lib.samplers import ddpm_ancestral
+from ddpm_lib.mixtures import ring_mixture, separated_mixture
+from ddpm_lib.samplers import ddpm_ancestral, dpm_solver_2m
 from ddpm_lib.schedules import linear_schedule
-from ddpm_lib.evaluation import eps_error_by_step, irreducible_loss
-from ddpm_lib.sampling import sample
 from ddpm_lib.training import TrainConfig, train
 
-from _plain import compare_training_throughput, plain_sample_loop  # benchmarks/ is on sys.path when run as a script
+from _plain import compare_training_throughput, plain_train_loop  # benchmarks/ is on sys.path when run as a script
+
+_OLD = {"batch_size": 256, "lr": 2e-3, "lr_schedule": "constant", "ema_decay": 0.995}
+_COS = {"batch_size": 1024, "lr": 2e-3, "lr_schedule": "cosine", "lr_min_ratio": 0.0, "ema_decay": 0.995}
+VARIANTS: dict[str, dict[str, Any] | None] = {
+    "plain": None,
+    "old": _OLD,
+    "b1024": {**_OLD, "batch_size": 1024},
+    "cos": _COS,
+    "cos-ema": {**_COS, "ema_decay": 0.999},
+    "cos256": {**_COS, "batch_size": 256},
+    "cos-lr": {**_COS, "lr": 4e-3},
+    "cos-wide": {**_COS, "model": {"width": 256}},
+    "final": _COS,
+}
+DATASETS = ("ring", "moons", "swiss_roll", "separated")
+
+
+class CpuClock:
+    """CPU-seconds of this process spent outside the evaluation callbacks."""
+
+    def __init__(self) -> None:
+        self.used = 0.0
+        self._last = time.process_time()
+
+    def enter(self) -> float:
+        self.used += time.process_time() - self._last
+        return self.used
+
+    def leave(self) -> None:
+        self._last = time.process_time()
 
 
 @torch.no_grad()
-def paired_losses(model, gm, schedule, n_mc, seed):
-    """DSM loss of ``model`` and of the exact ε* on the same Monte Carlo draws: (loss, exact, se of diff)."""
+def sample_swd(model, schedule, refs: list[torch.Tensor], seed: int, sampler: str, steps: int, repeats: int = 1) -> float:
+    """Mean SWD between ``repeats`` sets of ``len(refs[0])`` samples of ``model`` (an ε-model or function) and each reference set."""
+    if repeats > 1:
+        return sum(sample_swd(model, schedule, refs, seed + 7919 * k, sampler, steps) for k in range(repeats)) / repeats
+    was = getattr(model, "training", False)
+    if isinstance(model, torch.nn.Module):
+        model.eval()
     g = torch.Generator().manual_seed(seed)
-    x0 = gm.sample(n_mc, generator=g)
-    i = torch.randint(1, schedule.n + 1, (n_mc,), generator=g)
-    noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
-    a = schedule.alpha_bars[i][:, None]
-    xi = a.sqrt() * x0 + (1 - a).sqrt() * noise
-    lm = ((model(xi.float(), i).double() - noise) ** 2).mean(1)
-    ls = ((gm.eps_fn(schedule)(xi, i) - noise) ** 2).mean(1)
-    return float(lm.mean()), float(ls.mean()), float((lm - ls).std() / math.sqrt(n_mc))
+    x_n = torch.randn(refs[0].shape[0], 2, generator=g, dtype=refs[0].dtype if sampler == "exact" else torch.float32)
+    if sampler == "ancestral":
+        x = ddpm_ancestral(model, x_n, schedule, generator=g)
+    else:
+        x = dpm_solver_2m(model, x_n, schedule, steps=steps)
+    if isinstance(model, torch.nn.Module):
+        model.train(was)
+    return sum(sliced_wasserstein(x.double(), r) for r in refs) / len(refs)
 
 
-def run_quality(name, data, schedule, reference, target_swd, args, label):
-    """Train with periodic SWD evaluation; return (result, first train time reaching target, log)."""
-    torch.manual_seed(args.seed)
-    model = EpsMLP(n_steps=schedule.n)
-    log, reached = [], [None]
+def run_variant(name: str, data: torch.Tensor, schedule, args, seed: int,
+                evaluate: Callable[[torch.nn.Module], float]) -> tuple[dict[float, float], int, float]:
+    """Train variant ``name`` for ``args.budget`` CPU-s; return ({mark: SWD}, steps, CPU-s used)."""
+    spec = VARIANTS[name]
+    marks = sorted(args.marks)
+    out: dict[float, float] = {}
+    clock = CpuClock()
+    steps_done = [0]
 
-    def evaluate(state):
-        x = sample(state.ema_model, schedule, args.n_eval, (2,), generator=torch.Generator().manual_seed(11))
-        swd = sliced_wasserstein(x.double(), reference)
-        log.append((state.step, state.train_seconds, swd))
-        print(f"  [{name}] step {state.step:6d}  train {state.train_seconds:6.1f} s  SWD {swd:.4f}  "
-              f"({swd / target_swd:.2f}× {label})", flush=True)
-        if reached[0] is None and swd <= 1.5 * target_swd:
-            reached[0] = (state.step, state.train_seconds)
+    def at(step: int, model: torch.nn.Module) -> bool:
+        used = clock.enter()
+        steps_done[0] = step
+        while marks and used >= marks[0]:
+            mark = marks.pop(0)
+            out[mark] = evaluate(model)
+            print(f"    ({name}, seed {seed}: SWD {out[mark]:.4f} at {mark:g} CPU-s, step {step})", flush=True)
+        clock.leave()
+        return not marks
 
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, ema_decay=args.ema, seed=args.seed,
-                      device="cpu", progress=False, log_every=500)
-    result = train(model, data, schedule, cfg, callback=evaluate, callback_every=args.eval_every)
-    return result, reached[0], log
+    torch.manual_seed(seed)
+    if spec is None:
+        model = EpsMLP(n_steps=schedule.n)
+        clock.leave()
+        plain_train_loop(model, data, schedule.to(dtype=torch.float32), 10 ** 8, 256, 2e-3, seed=seed,
+                         callback=at, callback_every=25)
+        return out, steps_done[0], clock.used
+    spec = dict(spec)
+    model_kw = spec.pop("model", {})
+    # pilot: CPU-s per step of this variant (steps 50..250, after the first-call costs), so that
+    # the lr schedule ends at the budget
+    ticks: dict[int, float] = {}
+
+    def tick(state) -> None:
+        ticks[state.step] = time.process_time()
+
+    train(EpsMLP(n_steps=schedule.n, **model_kw), data, schedule,
+          TrainConfig(steps=250, device="cpu", progress=False, **spec), callback=tick, callback_every=50)
+    per_step = (ticks[250] - ticks[50]) / 200
+    steps = max(1, int(args.budget / per_step))
+    torch.manual_seed(seed)
+    model = EpsMLP(n_steps=schedule.n, **model_kw)
+    cfg = TrainConfig(steps=steps, seed=seed, device="cpu", progress=False, log_every=500, **spec)
+    clock.leave()
+    res = train(model, data, schedule, cfg, callback=lambda s: at(s.step, s.ema_model), callback_every=25)
+    used = clock.enter()
+    for m in list(marks):  # the schedule ended before the budget: the final EMA model stands for the marks left
+        out[m] = evaluate(res.ema_model)
+    return out, steps, used
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=8000)
-    p.add_argument("--eval-every", type=int, default=1000)
-    p.add_argument("--n-eval", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--ema", type=float, default=0.995)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rounds", type=int, default=5, help="alternating throughput rounds")
+    p.add_argument("--datasets", nargs="+", default=["ring", "moons"], choices=DATASETS)
+    p.add_argument("--variants", nargs="+", default=["plain", "old", "final"], choices=list(VARIANTS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--budget", type=float, default=60.0, help="training CPU-seconds per run (default 60)")
+    p.add_argument("--marks", nargs="+", type=float, default=[15, 30, 45, 60], help="CPU-seconds to evaluate at")
+    p.add_argument("--n-eval", type=int, default=5000, help="samples per evaluation (default 5000)")
+    p.add_argument("--sampler", choices=["dpm++2m", "ancestral"], default="dpm++2m",
+                   help="evaluation sampler: DPM-Solver++(2M) over --sampler-steps steps (default) or 1000-step ancestral")
+    p.add_argument("--sampler-steps", type=int, default=50, help="steps of dpm++2m (default 50)")
+    p.add_argument("--eval-repeats", type=int, default=1,
+                   help="independent sample sets per evaluation, averaged (default 1; 4 cuts the spread by half)")
+    p.add_argument("--floor-pairs", type=int, default=20, help="pairs for the noise floor (default 20)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating throughput rounds (0: skip section 1)")
     args = p.parse_args()
+    if args.eval_repeats < 1 or args.n_eval < 2 or args.floor_pairs < 2 or args.budget <= 0 or max(args.marks) > args.budget:
+        print("error: need --eval-repeats >= 1, --n-eval >= 2, --floor-pairs >= 2, --budget > 0 and every mark <= --budget",
+              file=sys.stderr)
+        sys.exit(2)
     torch.set_num_threads(1)
     schedule = linear_schedule(1000)
-    sched32 = schedule.to(dtype=torch.float32)
-    gm = ring_mixture()
-    data = make_dataset("mixture", 50_000, generator=torch.Generator().manual_seed(1))
-    print(f"EpsMLP default: {count_parameters(EpsMLP())} parameters; torch {torch.__version__}, 1 CPU thread, "
-          f"batch {args.batch}, n = {schedule.n}")
+    print(f"EpsMLP default: {count_parameters(EpsMLP())} parameters; torch {torch.__version__}, 1 CPU thread; "
+          f"budget {args.budget:g} CPU-s; marks {args.marks}; {args.n_eval} samples per evaluation")
 
-    # 1. throughput, side by side ------------------------------------------------------
-    print("\n1. training throughput (best of alternating rounds of 600 steps)")
-    plain, lib = compare_training_throughput(EpsMLP, data, schedule, 600, args.batch, args.lr, args.rounds,
-                                             warmup_steps=50, log_every=100)
-    print(f"  plain loop   {max(plain):7.0f} steps/s   (rounds: {', '.join(f'{v:.0f}' for v in plain)})")
-    print(f"  library loop {max(lib):7.0f} steps/s   (rounds: {', '.join(f'{v:.0f}' for v in lib)})")
-    print(f"  ratio library/plain = {max(lib) / max(plain):.2f}  (target >= 0.9; the library also clips and "
-          f"keeps an EMA)")
+    if args.rounds:
+        print("\n1. training throughput at batch 256 (best of alternating rounds of 600 steps)")
+        data = make_dataset("ring", 50_000, generator=torch.Generator().manual_seed(1))
+        plain, lib = compare_training_throughput(EpsMLP, data, schedule, 600, 256, 2e-3, args.rounds,
+                                                 warmup_steps=50, log_every=100)
+        print(f"  plain loop {max(plain):6.0f} steps/s, library loop {max(lib):6.0f} steps/s, "
+              f"ratio {max(lib) / max(plain):.2f}")
 
-    # 2. sampling throughput -------------------------------------------------------------
-    print("\n2. sampling 5,000 points, 1000 ancestral steps")
-    model = EpsMLP().eval()
-    _, plain_sps = plain_sample_loop(model, sched32, 5000, (2,))
-    t0 = time.perf_counter()
-    sample(model, schedule, 5000, (2,), generator=torch.Generator().manual_seed(0))
-    lib_sps = 5000 / (time.perf_counter() - t0)
-    print(f"  plain loop {plain_sps:8.0f} samples/s;  library sample() {lib_sps:8.0f} samples/s;  "
-          f"ratio {lib_sps / plain_sps:.2f}")
-
-    # 3. the ring mixture against its exact score ------------------------------------------
-    print("\n3. ring mixture (8 modes, radius 3, std 0.3)")
-    reference = gm.sample(20_000, generator=torch.Generator().manual_seed(2))
-    xn = torch.randn(args.n_eval, 2, generator=torch.Generator().manual_seed(11), dtype=torch.float64)
-    exact = ddpm_ancestral(gm.eps_fn(schedule), schedule, xn, generator=torch.Generator().manual_seed(12))
-    swd_exact = sliced_wasserstein(exact, reference)
-    print(f"  exact-score ancestral sampler ({args.n_eval} points, {schedule.n} steps): SWD {swd_exact:.4f} "
-          f"against 20,000 fresh draws")
-    res, reached, _ = run_quality("mixture", data, schedule, reference, swd_exact, args, "exact")
-    h = res.history
-    if reached:
-        print(f"  reached SWD <= 1.5× exact after {reached[0]} steps, {reached[1]:.1f} s of training "
-              f"(target < 60 s)")
-    else:
-        print(f"  did NOT reach SWD <= 1.5× exact in {args.steps} steps ({h['wall_time']:.1f} s)")
-    irr, irr_se = irreducible_loss(gm, schedule, 200_000, torch.Generator().manual_seed(5))
-    loss_ema, loss_star, se_diff = paired_losses(res.ema_model, gm, schedule, 200_000, seed=6)
-    print(f"  irreducible DSM loss (exact ε*): {irr:.4f} ± {irr_se:.4f}")
-    print(f"  final DSM loss, EMA model: {loss_ema:.4f}  vs exact ε* on the same draws {loss_star:.4f}  -> "
-          f"{100 * (loss_ema / loss_star - 1):+.2f} % (± {100 * se_diff / loss_star:.2f} %; target within 2 %)")
-    last = h["loss"][-500:]
-    print(f"  training minibatch loss (mean of last 500 steps, raw weights): {sum(last) / len(last):.4f}")
-    print(f"  {h['step']} steps in {h['wall_time']:.1f} s of training ({h['steps_per_second']:.0f} steps/s)")
-    steps_list = [1, 10, 50, 100, 250, 500, 750, 1000]
-    err = eps_error_by_step(res.ema_model, gm, schedule, steps_list, n=20_000,
-                            generator=torch.Generator().manual_seed(7))
-    print("  relative ε error ‖ε_θ − ε*‖/‖ε*‖ by step (t_i = OU time):")
-    times = schedule.times
-    for i, e in zip(steps_list, err.tolist()):
-        print(f"    i = {i:5d}  t_i = {float(times[i]):6.3f}   {e:.4f}")
-
-    # 4. two moons ------------------------------------------------------------------------------
-    print("\n4. two moons (same settings)")
-    moons = make_dataset("moons", 50_000, generator=torch.Generator().manual_seed(1))
-    mref = make_dataset("moons", 20_000, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    fresh = make_dataset("moons", args.n_eval, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-    floor = sliced_wasserstein(fresh, mref)
-    print(f"  noise floor: SWD of {args.n_eval} fresh moons points against the reference: {floor:.4f}")
-    res_m, reached_m, _ = run_quality("moons", moons, schedule, mref, floor, args, "floor")
-    if reached_m:
-        print(f"  reached SWD <= 1.5× floor after {reached_m[0]} steps, {reached_m[1]:.1f} s of training")
-    else:
-        print(f"  did NOT reach SWD <= 1.5× floor in {args.steps} steps")
-    lm = res_m.history["loss"][-500:]
-    print(f"  final training loss {sum(lm) / len(lm):.4f}; {res_m.history['steps_per_second']:.0f} steps/s")
+    for ds in args.datasets:
+        draw = lambda n, g: make_dataset(ds, n, generator=g, dtype=torch.float64)  # noqa: E731
+        mean, sd = noise_floor(draw, args.n_eval, repeats=args.floor_pairs,
+                               generator=torch.Generator().manual_seed(100))
+        refs = [draw(args.n_eval, torch.Generator().manual_seed(200 + k)) for k in range(4)]
+        data = make_dataset(ds, 50_000, generator=torch.Generator().manual_seed(1))
+        print(f"\n2. {ds}: noise floor SWD({args.n_eval} vs {args.n_eval} fresh draws) = {mean:.4f} ± {sd:.4f} "
+              f"(mean ± sd over {args.floor_pairs} pairs; one pair's sd is {sd / mean:.2f}× the mean)")
+        gm = {"ring": ring_mixture, "separated": separated_mixture}.get(ds)
+        if gm is not None:  # the sampler's own error: the same sampler with the exact ε of the mixture
+            sw = sample_swd(gm().eps_fn(schedule), schedule, refs, 999, "exact", args.sampler_steps,
+                            args.eval_repeats)
+            print(f"  the exact ε with dpm++2m ({args.sampler_steps} steps): SWD {sw:.4f} = {sw / mean:.2f}× floor")
+        print(f"3. {ds}: SWD / floor mean at CPU-s {', '.join(f'{m:g}' for m in sorted(args.marks))}")
+        for name in args.variants:
+            for seed in args.seeds:
+                t_wall = time.perf_counter()
+                vals, steps, used = run_variant(
+                    name, data, schedule, args, seed,
+                    lambda m: sample_swd(m, schedule, refs, 1000 + seed, args.sampler, args.sampler_steps,
+                                         args.eval_repeats))
+                row = "  ".join(f"{vals[m] / mean:5.2f}" for m in sorted(vals))
+                print(f"  {ds:10s} {name:8s} seed {seed}:  {row}   ({steps} steps, {used:.0f} CPU-s, "
+                      f"{time.perf_counter() - t_wall:.0f} s wall)", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,42 +1,21 @@
-"""Command line: ``python -m ddpm_course train …`` and ``python -m ddpm_course sample …``.
+"""Command line: ``python -m ddpm_course train | sample | export | doctor …``.
 
-Subcommands live in the registry :data:`SUBCOMMANDS`; :func:`register_subcommand` adds one.
-Optional modules listed in :data:`PLUGIN_MODULES` (``ddpm_course.doctor``) are imported when the
-parser is built, if present; such a module either defines ``register_cli(register_subcommand)``
-or the pair ``add_arguments(parser)`` / ``run(args) -> int`` (registered under its own name,
-with the first line of its docstring as help).
+Bad input (an argument out of range, a file that is missing or not a checkpoint, a folder that
+cannot be created, a resume that does not match its checkpoint) gives one line ``error: …`` on
+stderr and exit status 2, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-__all__ = ["main", "build_parser", "register_subcommand", "SUBCOMMANDS", "PLUGIN_MODULES"]
+from . import doctor
+from ._args import SEED, THREADS, Parser, UsageError, float_arg, int_arg, out_folder
+from ._plots import plot_loss, plot_samples
 
-PLUGIN_MODULES = ("ddpm_course.doctor",)
-
-
-@dataclass
-class Subcommand:
-    """One CLI subcommand: its help line, how to add its arguments and what to run (returns an exit code)."""
-
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
-SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def register_subcommand(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None],
-                        run: Callable[[argparse.Namespace], int]) -> None:
-    """Add (or replace) subcommand ``name`` of ``python -m ddpm_course``."""
-    SUBCOMMANDS[name] = Subcommand(name, help, add_arguments, run)
+__all__ = ["main", "build_parser"]
 
 
 # -- train ---------------------------------------------------------------------------
@@ -44,28 +23,31 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     from ddpm_lib.data import DATASETS
 
     p.add_argument("--data", default="mixture", choices=DATASETS, help="training data set")
-    p.add_argument("--n-data", type=int, default=20000, help="number of training points (2-D sets; digits use all 1,797)")
-    p.add_argument("--steps", type=int, default=5000, help="total optimizer steps (including resumed ones)")
-    p.add_argument("--batch-size", type=int, default=256, help="minibatch size")
-    p.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")
-    p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
-    p.add_argument("--ema-decay", type=float, default=0.995, help="decay of the EMA weights used for sampling")
-    p.add_argument("--grad-clip", type=float, default=1.0, help="gradient norm clip (0 turns it off)")
+    p.add_argument("--n-data", type=int_arg(1, 10 ** 8), default=20000,
+                   help="number of training points (2-D sets; digits use all 1,797)")
+    p.add_argument("--steps", type=int_arg(1), default=5000, help="total optimizer steps (including resumed ones)")
+    p.add_argument("--batch-size", type=int_arg(1, 10 ** 7), default=256, help="minibatch size")
+    p.add_argument("--lr", type=float_arg(0, high=10), default=2e-3, help="AdamW learning rate")
+    p.add_argument("--weight-decay", type=float_arg(0, low_open=False), default=0.0, help="AdamW weight decay")
+    p.add_argument("--ema-decay", type=float_arg(0, low_open=False, high=1), default=0.995,
+                   help="decay of the EMA weights used for sampling, in [0, 1)")
+    p.add_argument("--grad-clip", type=float_arg(0, low_open=False), default=1.0, help="gradient norm clip (0 turns it off)")
     p.add_argument("--device", default="auto", help="'auto' (CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:k' or 'mps'")
-    p.add_argument("--seed", type=int, default=0, help="seed of the model initialisation and of every minibatch draw")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the model initialisation and of every minibatch draw")
     p.add_argument("--out", default="runs/ddpm", help="output folder for checkpoint.pt, loss.png and samples.png")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
-                   help="resume from CHECKPOINT (no value: OUT/checkpoint.pt)")
-    p.add_argument("--n-steps", type=int, default=1000, help="number of diffusion steps n of the schedule")
+                   help="resume from CHECKPOINT (no value: OUT/checkpoint.pt) with the options of its first run")
+    p.add_argument("--n-steps", type=int_arg(2, 100_000), default=1000, help="number of diffusion steps n of the schedule")
     p.add_argument("--schedule", default="linear", choices=("linear", "cosine"), help="noise schedule")
-    p.add_argument("--width", type=int, default=128, help="MLP width (2-D data)")
-    p.add_argument("--depth", type=int, default=3, help="MLP residual blocks (2-D data)")
-    p.add_argument("--checkpoint-every", type=int, default=1000, help="save a checkpoint every this many steps")
-    p.add_argument("--log-every", type=int, default=100, help="update the progress bar every this many steps")
-    p.add_argument("--n-samples", type=int, default=2000, help="points drawn for samples.png (64 images for digits)")
+    p.add_argument("--width", type=int_arg(1, 65536), default=128, help="MLP width (2-D data)")
+    p.add_argument("--depth", type=int_arg(1, 256), default=3, help="MLP residual blocks (2-D data)")
+    p.add_argument("--checkpoint-every", type=int_arg(1), default=1000, help="save a checkpoint every this many steps")
+    p.add_argument("--log-every", type=int_arg(1), default=100, help="update the progress bar every this many steps")
+    p.add_argument("--n-samples", type=int_arg(1, 10 ** 7), default=2000,
+                   help="points drawn for samples.png (64 images for digits)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (small models run fastest on 1)")
+    p.add_argument("--threads", type=THREADS, default=1, help="CPU threads for torch (small models run fastest on 1)")
 
 
 def _schedule(name: str, n: int):
@@ -75,122 +57,95 @@ def _schedule(name: str, n: int):
     return cosine_schedule(n) if name == "cosine" else scaled_linear_schedule(n)
 
 
-def _plot_loss(losses: list[float], path: Path) -> None:
-    from matplotlib.figure import Figure
-    import numpy as np
+def _resume_check(path: Path, args: argparse.Namespace, model: Any, cfg: Any, schedule: Any) -> None:
+    """Refuse (naming every differing option) to resume ``path`` with another configuration."""
+    import torch
 
-    fig = Figure(figsize=(6, 3.5), dpi=100)
-    ax = fig.add_subplot()
-    y = np.asarray(losses, dtype=float)
-    ax.plot(np.arange(1, len(y) + 1), y, lw=0.5, alpha=0.4, label="per step")
-    if len(y) >= 20:
-        k = max(1, len(y) // 50)
-        smooth = np.convolve(y, np.ones(k) / k, mode="valid")
-        ax.plot(np.arange(k, len(y) + 1), smooth, lw=1.5, label=f"mean of {k}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("DSM loss")
-    ax.set_yscale("log")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
+    from ddpm_lib.checkpoints import load_checkpoint
 
-
-def _plot_samples(x, path: Path, data=None) -> None:
-    from matplotlib.figure import Figure
-    import numpy as np
-
-    x = np.asarray(x, dtype=float)
-    if x.ndim == 2 and x.shape[1] == 2:
-        fig = Figure(figsize=(4.5, 4.5), dpi=100)
-        ax = fig.add_subplot()
-        if data is not None:
-            d = np.asarray(data, dtype=float)[: len(x)]
-            ax.scatter(d[:, 0], d[:, 1], s=2, alpha=0.3, color="0.6", label="data")
-        ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.6, label="samples")
-        ax.set_aspect("equal")
-        ax.legend(loc="upper right", markerscale=4)
-    elif x.ndim == 4:
-        k = min(len(x), 64)
-        cols = int(np.ceil(np.sqrt(k)))
-        rows = int(np.ceil(k / cols))
-        h, w = x.shape[2], x.shape[3]
-        grid = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1), -1.0)
-        for j in range(k):
-            r, c = divmod(j, cols)
-            grid[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = x[j, 0]
-        fig = Figure(figsize=(4, 4 * rows / cols), dpi=100)
-        ax = fig.add_subplot()
-        ax.imshow(np.clip(grid, -1, 1), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest")
-        ax.axis("off")
-    else:
-        fig = Figure(figsize=(5, 3.5), dpi=100)
-        ax = fig.add_subplot()
-        ax.hist(x.reshape(len(x), -1)[:, 0], bins=60)
-    fig.tight_layout()
-    fig.savefig(path)
+    ck = load_checkpoint(path)
+    extra = ck.extra or {}
+    if extra.get("sampling_only"):
+        raise UsageError(f"cannot resume from {path}: it is a sampling-only export; resume from the checkpoint "
+                         f"it was exported from ({extra.get('exported_from', '?')})")
+    if ck.step > args.steps:
+        raise UsageError(f"cannot resume from {path}: it is at step {ck.step}, beyond --steps {args.steps} "
+                         f"(--steps counts every step, the resumed ones included)")
+    same = {"ring": "mixture"}
+    diffs = []
+    if "data" in extra and same.get(extra["data"], extra["data"]) != same.get(args.data, args.data):
+        diffs.append(f"--data {args.data} (checkpoint: {extra['data']})")
+    for key in ("n_data", "schedule"):
+        if extra.get(key) is not None and extra[key] != getattr(args, key):
+            diffs.append(f"--{key.replace('_', '-')} {getattr(args, key)} (checkpoint: {extra[key]})")
+    now, then = dict(model.config()), ck.model_config
+    keys = ["class"] if now.get("class") != then.get("class") else sorted(set(now) | set(then))
+    diffs += [f"model {k} {now.get(k)} (checkpoint: {then.get(k)})" for k in keys if now.get(k) != then.get(k)]
+    for name, saved, new in cfg.resume_mismatches(ck.train_config):
+        diffs.append(f"--{name.replace('_', '-')} {new} (checkpoint: {saved})")
+    if not diffs and ck.schedule_betas is not None and not torch.equal(
+            ck.schedule_betas.to(schedule.betas.dtype), schedule.betas[1:]):
+        diffs.append("the noise schedule (--schedule / --n-steps)")
+    if diffs:
+        raise UsageError(f"cannot resume from {path} with a different configuration: {'; '.join(diffs)}; "
+                         f"repeat the options of the first run, or train into a new --out")
 
 
 def _run_train(args: argparse.Namespace) -> int:
     import torch
 
-    from ddpm_lib.checkpoints import load_checkpoint
     from ddpm_lib.data import make_dataset
+    from ddpm_lib.devices import resolve_device
     from ddpm_lib.models import EpsMLP, TinyUNet
-    from ddpm_lib.sampling import sample
+    from ddpm_lib.sampling import DEFAULT_STEPS, sample
     from ddpm_lib.training import TrainConfig, train
 
-    torch.set_num_threads(max(1, args.threads))
-    out = Path(args.out)
-    ckpt_path = out / "checkpoint.pt"
-    resume = None
-    if args.resume is not None:
-        resume = Path(args.resume) if args.resume else ckpt_path
-        if not resume.is_file():
-            print(f"error: cannot resume: no checkpoint at {resume}", file=sys.stderr)
-            return 2
+    torch.set_num_threads(args.threads)
+    try:
+        resolve_device(args.device)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise UsageError(f"--device {args.device}: {exc}") from None
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                       grad_clip=args.grad_clip if args.grad_clip > 0 else None, ema_decay=args.ema_decay,
                       seed=args.seed, device=args.device, compile=args.compile, progress=not args.no_progress,
-                      log_every=args.log_every, checkpoint_every=args.checkpoint_every)
-    try:
-        cfg.validate()
-    except (ValueError, TypeError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+                      log_every=args.log_every, checkpoint_every=args.checkpoint_every).validate()
+    digits = args.data == "digits"
+    resume = None
+    if args.resume is not None:
+        resume = Path(args.resume) if args.resume else Path(args.out) / "checkpoint.pt"
+        if not resume.is_file():
+            raise UsageError(f"cannot resume: no checkpoint at {resume}")
+    out = out_folder(args.out)
+    ckpt_path = out / "checkpoint.pt"
     schedule = _schedule(args.schedule, args.n_steps)
-    g = torch.Generator().manual_seed(args.seed)
-    data = make_dataset(args.data, None if args.data == "digits" else args.n_data, generator=g)
-    if resume is not None:  # rebuild the architecture the checkpoint was made with
-        ck = load_checkpoint(resume)
-        model = ck.model
-        if ck.schedule_betas is not None:
-            schedule = ck.schedule()
+    data = make_dataset(args.data, None if digits else args.n_data, generator=torch.Generator().manual_seed(args.seed))
+    torch.manual_seed(args.seed)
+    if digits:
+        model = TinyUNet(channels=data.shape[1], image_size=data.shape[2], n_steps=schedule.n)
     else:
-        torch.manual_seed(args.seed)
-        if data.dim() == 4:
-            model = TinyUNet(channels=data.shape[1], image_size=data.shape[2], n_steps=schedule.n)
-        else:
-            model = EpsMLP(dim=data.shape[1], width=args.width, depth=args.depth, n_steps=schedule.n)
-    out.mkdir(parents=True, exist_ok=True)
-    extra = {"data": args.data, "shape": list(data.shape[1:])}
+        model = EpsMLP(dim=data.shape[1], width=args.width, depth=args.depth, n_steps=schedule.n)
+    if resume is not None:
+        _resume_check(resume, args, model, cfg, schedule)
+    extra = {"data": args.data, "shape": list(data.shape[1:]), "n_data": None if digits else args.n_data,
+             "schedule": args.schedule}
     try:
         result = train(model, data, schedule, cfg, checkpoint=ckpt_path, resume_from=resume, checkpoint_extra=extra)
     except KeyboardInterrupt as exc:
         saved = getattr(exc, "checkpoint", None)
-        step = getattr(exc, "step", "?")
-        msg = f"interrupted at step {step}"
+        msg = f"interrupted at step {getattr(exc, 'step', '?')}"
         msg += f"; checkpoint saved to {saved} (continue with --resume)" if saved else ""
         print(msg, file=sys.stderr)
         return 130
     h = result.history
+    last = h["loss"][-100:]
     print(f"trained {h['step'] - h['start_step']} steps in {h['wall_time']:.1f} s "
           f"({h['steps_per_second']:.0f} steps/s) on {result.device}; final loss (mean of last 100) "
-          f"{sum(h['loss'][-100:]) / len(h['loss'][-100:]):.4f}")
-    _plot_loss(h["loss"], out / "loss.png")
-    n_show = 64 if data.dim() == 4 else args.n_samples
+          f"{sum(last) / max(1, len(last)):.4f}")
+    plot_loss(h["loss"], out / "loss.png")
     ema = result.ema_model.to("cpu")
-    x = sample(ema, schedule, n_show, tuple(data.shape[1:]), generator=torch.Generator().manual_seed(args.seed + 1))
-    _plot_samples(x.cpu().numpy(), out / "samples.png", data.numpy() if data.dim() == 2 else None)
+    x = sample(ema, schedule, 64 if digits else args.n_samples, tuple(data.shape[1:]),
+               generator=torch.Generator().manual_seed(args.seed + 1), steps=min(DEFAULT_STEPS, schedule.n))
+    plot_samples(x.cpu().numpy(), out / "samples.png", None if digits else data.numpy())
     print(f"wrote {ckpt_path}, {out / 'loss.png'}, {out / 'samples.png'}")
     return 0
 
@@ -199,15 +154,17 @@ def _run_train(args: argparse.Namespace) -> int:
 def _add_sample_args(p: argparse.ArgumentParser) -> None:
     from ddpm_lib.sampling import SAMPLERS
 
-    p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by 'train'")
-    p.add_argument("--n", type=int, default=2000, help="number of samples")
+    p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by 'train' (or by 'export')")
+    p.add_argument("--n", type=int_arg(1, 10 ** 7), default=2000, help="number of samples")
     p.add_argument("--sampler", default="ancestral", choices=SAMPLERS, help="sampler")
-    p.add_argument("--steps", type=int, default=None, help="sampler steps for 'ddim' (default: all n steps)")
+    p.add_argument("--steps", type=int_arg(1), default=None,
+                   help="sampler steps, at most the checkpoint's n (default: n for 'ancestral' and 'ddim', "
+                        "20 for the DPM-Solver samplers)")
     p.add_argument("--variance", default="beta", choices=("beta", "beta_tilde"), help="ancestral noise variance")
     p.add_argument("--no-ema", action="store_true", help="sample with the raw weights instead of the EMA weights")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampler's noise")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the sampler's noise")
     p.add_argument("--out", default="samples", help="output folder for samples.npy and samples.png")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    p.add_argument("--threads", type=THREADS, default=1, help="CPU threads for torch")
 
 
 def _run_sample(args: argparse.Namespace) -> int:
@@ -215,43 +172,35 @@ def _run_sample(args: argparse.Namespace) -> int:
     import torch
 
     from ddpm_lib.checkpoints import load_checkpoint
-    from ddpm_lib.sampling import sample
+    from ddpm_lib.sampling import DEFAULT_STEPS, sample
 
-    torch.set_num_threads(max(1, args.threads))
-    if args.n < 1:
-        print(f"error: --n must be >= 1, got {args.n}", file=sys.stderr)
-        return 2
-    try:
-        ck = load_checkpoint(args.checkpoint)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    torch.set_num_threads(args.threads)
+    ck = load_checkpoint(args.checkpoint)
     schedule = ck.schedule()
     if schedule is None:
-        print(f"error: {args.checkpoint} stores no noise schedule", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.checkpoint} stores no noise schedule")
     extra = ck.extra or {}
+    if args.no_ema and extra.get("sampling_only"):
+        raise UsageError(f"{args.checkpoint} is a sampling-only export holding the EMA weights only; "
+                         f"--no-ema needs the full checkpoint")
+    if args.steps is not None and args.steps > schedule.n:
+        raise UsageError(f"--steps {args.steps} is more than the checkpoint's {schedule.n} diffusion steps")
     cfg = ck.model_config
     shape = tuple(extra.get("shape") or ([cfg["dim"]] if "dim" in cfg else
                                          [cfg["channels"], cfg["image_size"], cfg["image_size"]]))
+    out = out_folder(args.out)
     model = ck.model if args.no_ema else ck.ema_model
+    steps = min(DEFAULT_STEPS, schedule.n) if args.steps is None and args.sampler.startswith("dpm") else args.steps
     x = sample(model, schedule, args.n, shape, generator=torch.Generator().manual_seed(args.seed),
-               sampler=args.sampler, variance=args.variance, steps=args.steps)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+               sampler=args.sampler, variance=args.variance, steps=steps)
     arr = x.cpu().numpy()
     np.save(out / "samples.npy", arr)
-    _plot_samples(arr, out / "samples.png")
+    plot_samples(arr, out / "samples.png")
     print(f"wrote {len(arr)} samples of shape {shape} to {out / 'samples.npy'} and {out / 'samples.png'}")
     return 0
 
 
-register_subcommand("train", "train a denoiser on a data set and write checkpoint.pt, loss.png, samples.png",
-                    _add_train_args, _run_train)
-register_subcommand("sample", "draw samples from a checkpoint into samples.npy and samples.png",
-                    _add_sample_args, _run_sample)
-
-
+# -- export --------------------------------------------------------------------------
 def _add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by 'train'")
     p.add_argument("--out", required=True, help="path of the sampling-only checkpoint to write")
@@ -260,50 +209,52 @@ def _add_export_args(p: argparse.ArgumentParser) -> None:
 def _run_export(args: argparse.Namespace) -> int:
     from ddpm_lib.checkpoints import export_for_sampling
 
+    if not args.out.strip() or Path(args.out).is_dir():
+        raise UsageError(f"--out must be the path of the file to write, got {args.out!r}")
     out = export_for_sampling(args.checkpoint, args.out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): EMA weights, config, schedule and history")
     return 0
 
 
-register_subcommand("export", "write a small sampling-only checkpoint (EMA weights, no optimizer state)",
-                    _add_export_args, _run_export)
-
-
-def _load_plugins() -> None:
-    for mod_name in PLUGIN_MODULES:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == mod_name:
-                continue
-            raise
-        if hasattr(mod, "register_cli"):
-            mod.register_cli(register_subcommand)
-        elif hasattr(mod, "add_arguments") and hasattr(mod, "run"):
-            name = mod_name.rsplit(".", 1)[-1]
-            help_line = ((mod.__doc__ or name).strip().splitlines() or [name])[0]
-            register_subcommand(name, help_line, mod.add_arguments, mod.run)
+#: (name, help, add_arguments, run) of every subcommand
+SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]], ...] = (
+    ("train", "train a denoiser on a data set and write checkpoint.pt, loss.png, samples.png",
+     _add_train_args, _run_train),
+    ("sample", "draw samples from a checkpoint into samples.npy and samples.png", _add_sample_args, _run_sample),
+    ("export", "write a small sampling-only checkpoint (EMA weights, no optimizer state)",
+     _add_export_args, _run_export),
+    ("doctor", "check this machine for the book: pinned versions, the notebook kernel, the training device",
+     doctor.add_arguments, doctor.run),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``argparse`` parser with every registered subcommand."""
-    _load_plugins()
-    parser = argparse.ArgumentParser(prog="python -m ddpm_course", description="Train and sample the book's small "
-                                     "diffusion models.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
+    """The ``argparse`` parser with every subcommand."""
+    parser = Parser(prog="python -m ddpm_course", description="Train and sample the book's small diffusion "
+                     "models; check the machine.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(s[0] for s in SUBCOMMANDS) + "}",
+                                parser_class=Parser)
     sub.required = True
-    for sc in SUBCOMMANDS.values():
-        p = sub.add_parser(sc.name, help=sc.help, description=sc.help,
+    for name, help_line, add_arguments, run in SUBCOMMANDS:
+        p = sub.add_parser(name, help=help_line, description=help_line,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-        sc.add_arguments(p)
-        p.set_defaults(_run=sc.run)
+        add_arguments(p)
+        p.set_defaults(_run=run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand and return its exit code."""
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand and return its exit code.
+
+    Bad arguments exit with status 2 (``SystemExit``); bad input found later (``UsageError`` and the
+    library's ``ValueError``/``TypeError``, a missing or unwritable file) prints ``error: …`` and returns 2.
+    """
     args = build_parser().parse_args(argv)
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except (UsageError, ValueError, TypeError, OSError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,10 @@
 
     python -m ddpm_course doctor        (or python -m ddpm_course.doctor)
 
-* every package pinned ``name==version`` in the repository's ``requirements.txt`` is
-  installed at that version (a local build tag such as torch's ``+cpu`` is accepted);
+* every requirement of the repository's ``requirements.txt`` (``name==version`` pins) is
+  installed in a version it allows: each line is read by ``packaging.requirements.Requirement``
+  and compared with ``importlib.metadata.version`` (PEP 440, so torch's ``+cpu`` matches
+  ``==2.13.0``);
 * ``import ddpm_lib`` works in this interpreter and in the Python of the Jupyter kernel the
   notebooks use (the ``python3`` kernelspec), run from an empty folder, and both import the
   same copy;
@@ -11,21 +13,24 @@
 * for information only: offline MathJax for the book, Chromium for the browser tests.
 
 Exit status 0 when everything required is right, 1 otherwise, with a line saying how to fix
-each problem.
+each problem; 2 (``error: …``) for a ``--requirements`` file that does not exist.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["Check", "find_requirements", "parse_pins", "check_pins", "check_kernel", "check_device",
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+__all__ = ["Check", "find_requirements", "read_requirements", "check_pins", "check_kernel", "check_device",
            "run_checks", "add_arguments", "run", "main"]
 
 OK, FAIL, INFO = "ok", "FAIL", "info"
@@ -53,46 +58,45 @@ def find_requirements(start: str | Path | None = None) -> Path | None:
     return None
 
 
-_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;#]+)")
+def read_requirements(text: str) -> tuple[list["Requirement"], list[str]]:
+    """The requirements of a ``requirements.txt`` text (``packaging`` ``Requirement`` objects; comments,
+    options such as ``-e .`` and requirements whose environment marker does not apply are skipped)
+    and the lines that are not valid requirements."""
+    from packaging.requirements import InvalidRequirement, Requirement
 
-
-def parse_pins(text: str) -> dict[str, str]:
-    """``{name: version}`` for each ``name==version`` line (options, ``-e`` and comments skipped)."""
-    pins = {}
+    reqs, bad = [], []
     for line in text.splitlines():
-        m = _PIN.match(line)
-        if m:
-            pins[m.group(1)] = m.group(2)
-    return pins
-
-
-def _same_version(installed: str, pinned: str) -> bool:
-    try:
-        from packaging.version import Version
-
-        return Version(installed).public == Version(pinned).public
-    except Exception:  # noqa: BLE001 - unparsable: compare the strings
-        return installed.split("+")[0] == pinned.split("+")[0]
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            bad.append(line)
+            continue
+        if req.marker is None or req.marker.evaluate():
+            reqs.append(req)
+    return reqs, bad
 
 
 def check_pins(requirements: Path | None) -> list[Check]:
+    """One ``FAIL`` per requirement of ``requirements`` that is missing or installed in a version it excludes."""
     from importlib import metadata
 
     if requirements is None:
         return [Check(INFO, "pinned versions", "no requirements.txt found (run from the repository): skipped")]
-    pins = parse_pins(requirements.read_text(encoding="utf-8"))
-    wrong = []
-    for name, pinned in pins.items():
+    reqs, bad = read_requirements(requirements.read_text(encoding="utf-8", errors="replace"))
+    fix = f"; fix: pip install -r {requirements}"
+    wrong = [Check(FAIL, "pinned versions", f"{requirements}: not a requirement line: {line!r}") for line in bad]
+    for req in reqs:
         try:
-            installed = metadata.version(name)
+            installed = metadata.version(req.name)
         except metadata.PackageNotFoundError:
-            wrong.append(f"{name} is missing (pinned {pinned})")
+            wrong.append(Check(FAIL, "pinned versions", f"{req.name} is missing (pinned {req.specifier}){fix}"))
             continue
-        if not _same_version(installed, pinned):
-            wrong.append(f"{name} {installed} (pinned {pinned})")
-    if wrong:
-        return [Check(FAIL, "pinned versions", w + f"; fix: pip install -r {requirements}") for w in wrong]
-    return [Check(OK, "pinned versions", f"all {len(pins)} pins of {requirements} match")]
+        if not req.specifier.contains(installed, prereleases=True):
+            wrong.append(Check(FAIL, "pinned versions", f"{req.name} {installed} (pinned {req.specifier}){fix}"))
+    return wrong or [Check(OK, "pinned versions", f"all {len(reqs)} pins of {requirements} match")]
 
 
 _PROBE = "import ddpm_lib, sys; print(ddpm_lib.__file__); print(sys.executable)"
@@ -201,10 +205,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run every check and print one line each; the exit status (0 all good, 1 problems, 2 bad input)."""
     req = Path(args.requirements) if args.requirements else None
     if req is not None and not req.is_file():
-        print(f"✘ no such file {req}")
-        return 1
+        print(f"error: --requirements {req}: no such file", file=sys.stderr)
+        return 2
     checks = run_checks(req, args.kernel)
     for c in checks:
         print(c)

@@ -1,17 +1,17 @@
 """Read the verification ledger back out of executed notebooks (pure functions, no Sphinx).
 
-Every passed check of :mod:`ddpm_lib.verify` prints one line
-``✔ <name>: <claim> [<method>]`` and the last cell of a chapter prints
-``N of M checks in '<chapter>' passed.``. The book is built from the *stored* outputs
-of its notebooks (``execute_notebooks: off``; nbval re-executes and compares them in
-CI), so those stored lines are the record of what was verified. This module turns one
-notebook into
+Every check of :mod:`ddpm_lib.verify` shows one line ``✔ <name>: <claim> [<method>]``
+and stores beside it, in the same display output, the record itself as JSON (MIME type
+``verify.RECORD_MIME``); the last cell of a chapter stores the summary the same way. The
+book is built from the *stored* outputs of its notebooks (``execute_notebooks: off``;
+nbval re-executes and compares them in CI), so those records are what was verified. This
+module reads the records (not the text) of one notebook into
 
-* a list of :class:`LedgerRecord` (one per check line, with the cell it came from, the
-  nearest section heading above that cell and a stable HTML anchor), and
+* a list of :class:`LedgerRecord` (one per check or unchecked step, with the cell it came
+  from, the nearest section heading above that cell and a stable HTML anchor), and
 * a list of problems: strings saying why the notebook's ledger cannot be trusted
-  (no summary line, fewer passed than run, code cells saved unexecuted, error outputs,
-  or a count of check lines that disagrees with the summary).
+  (no summary, fewer passed than run, code cells saved unexecuted, error outputs,
+  or a count of records that disagrees with the summary).
 
 The Sphinx extension ``_ext/ledger.py`` renders the records as the book's
 verification-ledger appendix and turns each problem into a build warning.
@@ -24,17 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ddpm_lib.verify import RECORD_MIME
+
 __all__ = [
-    "CHECK_MARK", "LedgerRecord", "NotebookLedger", "parse_check_line", "parse_summary_line",
-    "parse_notebook", "read_notebook", "anchor_for", "slugify", "toc_files",
+    "RECORD_MIME", "STATUSES", "LedgerRecord", "NotebookLedger", "parse_notebook", "read_notebook", "anchor_for", "slugify", "toc_files",
 ]
 
-CHECK_MARK = "✔"
-_SUMMARY_RE = re.compile(r"^(?P<passed>\d+) of (?P<total>\d+) checks in '(?P<chapter>.*)' passed\.$")
+#: The statuses the ledger shows (and filters by).
+STATUSES = ("passed", "wrong variant", "unchecked")
 _HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.+?)\s*#*\s*$")
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,}|:{3,})")
 _USES_VERIFY_RE = re.compile(r"\bverify\s*\.")
-_WRONG_PREFIX = "the wrong variant is rejected: "
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,18 @@ class LedgerRecord:
     name: str
     claim: str
     method: str
-    status: str          # "passed" (only passed checks print a line)
-    kind: str            # "check" or "wrong variant"
+    status: str          # "passed" or "unchecked" (a failed check stops its notebook)
+    kind: str            # "check", "wrong variant" or "unchecked"
     cell_index: int      # index of the code cell in the notebook's cell list
     section: str         # the nearest markdown heading above that cell ("" if none)
     anchor: str          # HTML id given to that cell, unique within the notebook
+    reason: str = ""     # why an unchecked step has no check
+
+    @property
+    def shown_status(self) -> str:
+        """One of :data:`STATUSES`: what the ledger page shows and filters by."""
+        return "unchecked" if self.kind == "unchecked" else ("wrong variant" if self.kind == "wrong variant"
+                                                             else self.status)
 
 
 @dataclass
@@ -59,9 +66,13 @@ class NotebookLedger:
     path: str
     chapter: str
     records: list[LedgerRecord] = field(default_factory=list)
-    summary: tuple[int, int] | None = None   # (passed, run) from the summary line
+    summary: tuple[int, int] | None = None   # (passed, run) from the summary
     problems: list[str] = field(default_factory=list)
     uses_verify: bool = False
+
+    @property
+    def n_unchecked(self) -> int:
+        return sum(r.kind == "unchecked" for r in self.records)
 
     @property
     def n_passed(self) -> int:
@@ -79,53 +90,6 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return "".join(value)
-
-
-def _matching_open_bracket(s: str, close: int) -> int:
-    """Index of the ``[`` that matches the ``]`` at ``close``, or -1."""
-    depth = 0
-    for k in range(close, -1, -1):
-        if s[k] == "]":
-            depth += 1
-        elif s[k] == "[":
-            depth -= 1
-            if depth == 0:
-                return k
-    return -1
-
-
-def parse_check_line(line: str) -> tuple[str, str, str] | None:
-    """``(name, claim, method)`` of a line ``✔ name: claim [method]``, else None.
-
-    The method is the *last* bracketed group, matched bracket by bracket from the end,
-    so a claim may itself contain brackets (``E[x]``, ``[0, T]``) and a method may contain
-    balanced brackets. Surrounding whitespace is ignored.
-    """
-    s = line.strip()
-    if not s.startswith(CHECK_MARK + " "):
-        return None
-    body = s[len(CHECK_MARK) + 1:]
-    sep = body.find(": ")
-    if sep <= 0 or not body.endswith("]"):
-        return None
-    name, rest = body[:sep].strip(), body[sep + 2:]
-    open_ = _matching_open_bracket(rest, len(rest) - 1)
-    if open_ < 0:  # unbalanced: fall back to the last " ["
-        open_ = rest.rfind(" [") + 1
-        if open_ <= 0:
-            return None
-    claim, method = rest[:open_].rstrip(), rest[open_ + 1:-1].strip()
-    if not name or not claim or not method:
-        return None
-    return name, claim, method
-
-
-def parse_summary_line(line: str) -> tuple[int, int, str] | None:
-    """``(passed, run, chapter)`` of a line ``N of M checks in '<chapter>' passed.``, else None."""
-    m = _SUMMARY_RE.match(line.strip())
-    if not m:
-        return None
-    return int(m["passed"]), int(m["total"]), m["chapter"]
 
 
 def slugify(text: str) -> str:
@@ -167,10 +131,17 @@ def _headings(markdown: str) -> list[str]:
     return out
 
 
-def _stdout_text(cell: Mapping[str, Any]) -> str:
-    """All stdout stream text of a code cell, joined (a line may be split over outputs)."""
-    return "".join(_text(o.get("text")) for o in cell.get("outputs", []) or []
-                   if o.get("output_type") == "stream" and o.get("name", "stdout") == "stdout")
+def _records(cell: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The :data:`RECORD_MIME` payloads of a code cell's display outputs, in order."""
+    out = []
+    for o in cell.get("outputs", []) or []:
+        if o.get("output_type") in ("display_data", "execute_result"):
+            payload = (o.get("data") or {}).get(RECORD_MIME)
+            if isinstance(payload, str):   # a notebook writer may store JSON as text
+                payload = json.loads(payload)
+            if isinstance(payload, Mapping):
+                out.append(payload)
+    return out
 
 
 def _tags(cell: Mapping[str, Any]) -> list[str]:
@@ -180,7 +151,7 @@ def _tags(cell: Mapping[str, Any]) -> list[str]:
 def parse_notebook(nb: Mapping[str, Any], path: str = "<notebook>") -> NotebookLedger:
     """Records and problems of one notebook given as its JSON dict (or an nbformat node)."""
     cells = list(nb.get("cells", []))
-    records: list[tuple[str, str, str, int, str]] = []
+    structured: list[tuple[Mapping[str, Any], int, str]] = []
     summaries: list[tuple[int, int, str, int]] = []
     problems: list[str] = []
     uses_verify = False
@@ -206,14 +177,11 @@ def parse_notebook(nb: Mapping[str, Any], path: str = "<notebook>") -> NotebookL
             if out.get("output_type") == "error" and "raises-exception" not in _tags(cell):
                 problems.append(f"{path}: code cell {index + 1} was saved with an error "
                                 f"({out.get('ename', 'error')}: {out.get('evalue', '')})")
-        for line in _stdout_text(cell).splitlines():
-            check = parse_check_line(line)
-            if check:
-                records.append((*check, index, section))
-                continue
-            summ = parse_summary_line(line)
-            if summ:
-                summaries.append((*summ, index))
+        for payload in _records(cell):
+            if payload.get("type") == "summary":
+                summaries.append((int(payload["passed"]), int(payload["run"]), str(payload["chapter"]), index))
+            elif payload.get("type") == "check":
+                structured.append((payload, index, section))
 
     if unexecuted:
         which = ", ".join(map(str, unexecuted[:10])) + (", …" if len(unexecuted) > 10 else "")
@@ -222,28 +190,26 @@ def parse_notebook(nb: Mapping[str, Any], path: str = "<notebook>") -> NotebookL
                         f"(cell{'s' if many else ''} {which}, counting from 1); execute the notebook and save "
                         "its outputs")
     chapter = summaries[-1][2] if summaries else title or Path(path).stem
-    uses_verify = uses_verify or bool(records)
+    uses_verify = uses_verify or bool(structured)
     summary = (summaries[-1][0], summaries[-1][1]) if summaries else None
     if uses_verify and summary is None:
-        problems.append(f"{path}: the notebook runs verification checks but has no summary line "
-                        "('N of M checks in ... passed.'); end it with verify.summary(expected=M)")
+        problems.append(f"{path}: the notebook runs verification checks but has no summary "
+                        "(verify.summary); end it with verify.summary(expected=M)")
     if summary is not None:
         passed, run = summary
         if passed < run:
             problems.append(f"{path}: the summary reports {passed} of {run} checks passed; "
                             f"{run - passed} failed")
-        if len(records) != run:
-            problems.append(f"{path}: {len(records)} check lines are stored but the summary counts {run} "
-                            "checks; a check's output was lost, or printed twice, or the notebook "
+        n_stored = sum(p.get("kind") != "unchecked" for p, _, _ in structured)
+        if n_stored != run:
+            problems.append(f"{path}: {n_stored} check records are stored but the summary counts {run} "
+                            "checks; a check's output was lost, or shown twice, or the notebook "
                             "was not re-executed in full")
-    recs = []
-    for name, claim, method, index, sec in records:
-        is_wrong = method == "wrong variant"
-        if is_wrong and claim.startswith(_WRONG_PREFIX):
-            claim = claim[len(_WRONG_PREFIX):]
-        recs.append(LedgerRecord(chapter=chapter, name=name, claim=claim, method=method, status="passed",
-                                 kind="wrong variant" if is_wrong else "check", cell_index=index,
-                                 section=sec, anchor=anchor_for(name, taken)))
+    recs = [LedgerRecord(chapter=chapter, name=str(p["name"]), claim=str(p["claim"]),
+                         method=str(p.get("method", "")), status=str(p.get("status", "passed")),
+                         kind=str(p.get("kind", "check")), cell_index=index, section=sec,
+                         anchor=anchor_for(str(p["name"]), taken), reason=str(p.get("reason", "")))
+            for p, index, sec in structured]
     return NotebookLedger(path=path, chapter=chapter, records=recs, summary=summary,
                           problems=problems, uses_verify=uses_verify)
 

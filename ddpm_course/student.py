@@ -13,6 +13,9 @@
 
     python -m ddpm_course.student notebooks OUT_DIR BOOK_DIR      # student notebooks
     python -m ddpm_course.student source SRC_DIR DEST_DIR          # a book copy for the HTML build
+    python -m ddpm_course.student scrub HTML_DIR                   # solutions out of _sources/ (downloads)
+    python -m ddpm_course.student package SRC_DIR DEST_DIR         # the package, without ddpm_course/solutions
+    python -m ddpm_course.student leaks EDITION_DIR [BOOK_DIR]     # exit 1 if a solution line is found
 """
 from __future__ import annotations
 
@@ -37,6 +40,26 @@ def _is_docstring(stmt: ast.stmt) -> bool:
             and isinstance(stmt.value.value, str))
 
 
+def _without_comments(lines: list[str]) -> list[str]:
+    """``lines`` with every ``#`` comment removed (a comment in a solution may give the answer away)."""
+    import io
+    import tokenize
+
+    cuts: dict[int, int] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            if tok.type == tokenize.COMMENT:
+                cuts[tok.start[0] - 1] = tok.start[1]
+    except (tokenize.TokenError, IndentationError, SyntaxError):  # an unfinished header: whole-line comments only
+        cuts = {k: line.index("#") for k, line in enumerate(lines) if line.lstrip().startswith("#")}
+    out = []
+    for k, line in enumerate(lines):
+        kept = line[:cuts[k]].rstrip() if k in cuts else line
+        if kept.strip():
+            out.append(kept)
+    return out
+
+
 def _stub_def(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> list[str]:
     """Source lines of ``node`` with its body replaced (functions) or its methods stubbed (classes)."""
     start = min([d.lineno for d in node.decorator_list] + [node.lineno])
@@ -48,7 +71,7 @@ def _stub_def(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines
         clone.body = ([first] if _is_docstring(first) else []) + [ast.parse(STUB).body[0]]
         text = ast.unparse(clone).replace(ast.unparse(ast.parse(STUB)), STUB)
         return [" " * node.col_offset + line for line in text.splitlines()]
-    out = lines[start - 1: first.lineno - 1]                     # decorators + header (maybe multi-line)
+    out = _without_comments(lines[start - 1: first.lineno - 1])  # decorators + header, no solution comments
     body_indent = " " * first.col_offset
     rest = node.body
     if _is_docstring(first):
@@ -209,7 +232,29 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("source", help="copy the book with solutions stubbed and hidden, for the HTML build")
     p.add_argument("src_dir")
     p.add_argument("dest_dir")
+    p = sub.add_parser("package", help="the installable package without ddpm_course/solutions")
+    p.add_argument("src_dir")
+    p.add_argument("dest_dir")
+    p = sub.add_parser("scrub", help="strip solutions from the built HTML's _sources (download copies)")
+    p.add_argument("html_dir")
+    p = sub.add_parser("leaks", help="exit 1 if any file under EDITION_DIR holds a line of a solution")
+    p.add_argument("edition_dir")
+    p.add_argument("book_dir", nargs="?", default="book")
     args = ap.parse_args(argv)
+    from .student_release import find_leaks, make_student_package, scrub_sources
+
+    if args.cmd == "package":
+        print(f"student package in {make_student_package(args.src_dir, args.dest_dir)}")
+        return 0
+    if args.cmd == "scrub":
+        print(f"{scrub_sources(args.html_dir)} page sources scrubbed")
+        return 0
+    if args.cmd == "leaks":
+        leaks = find_leaks(args.edition_dir, args.book_dir)
+        for leak in leaks[:20]:
+            print(f"leak: {leak}")
+        print(f"{len(leaks)} solution lines found in {args.edition_dir}")
+        return 1 if leaks else 0
     if args.cmd == "notebooks":
         written = write_student_notebooks(args.book_dir, args.out_dir)
         print(f"{len(written)} student notebooks in {args.out_dir}")

@@ -4,15 +4,20 @@ A checkpoint is a dict of tensors / dicts / lists / primitives only (so it loads
 ``torch.load(..., weights_only=True)``, which cannot run code from the file):
 
 ``format`` (``"ddpm_lib.checkpoint"``), ``version``, ``model_config``, ``model`` and ``ema``
-(state dicts), ``optimizer`` (state dict), ``step``, ``train_config``, ``rng`` (the data
-generator's state and torch's, as uint8 tensors), ``history`` (per-step losses), and optionally
-``schedule`` (the betas ``β_1..β_n``) and ``extra`` (e.g. the data set's name).
+(state dicts), ``optimizer`` and ``scheduler`` (state dicts), ``ema_updates`` (the EMA's
+``n_averaged``), ``step``, ``train_config``, ``rng`` (the data generator's state and torch's, as
+uint8 tensors), ``history`` (per-step losses), and optionally ``schedule`` (the betas
+``β_1..β_n``) and ``extra`` (e.g. the data set's name). Version 1 (no ``scheduler``,
+``ema_updates``) still loads, for sampling.
 
-Writes go to a temporary file in the same folder, are flushed and fsync'ed, then moved into
-place with ``os.replace`` — a crash never leaves a half-written ``checkpoint.pt``.
+Writes go to a temporary file ``.<name>.<pid>.<random>.partial`` in the same folder, are flushed
+and fsync'ed, then moved into place with ``os.replace`` — a crash never leaves a half-written
+``checkpoint.pt``. A temporary file left by a killed process (its pid no longer runs) is removed
+by the next save to the same path.
 """
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -24,10 +29,11 @@ import torch.nn as nn
 
 from .models import build_model
 
-__all__ = ["save_checkpoint", "load_checkpoint", "export_for_sampling", "Checkpoint", "FORMAT", "VERSION"]
+__all__ = ["save_checkpoint", "load_checkpoint", "export_for_sampling", "Checkpoint", "config_diff",
+           "remove_stale_partials", "FORMAT", "VERSION"]
 
 FORMAT = "ddpm_lib.checkpoint"
-VERSION = 1
+VERSION = 2
 _REQUIRED = ("model_config", "model", "ema", "step", "rng")
 
 
@@ -42,12 +48,52 @@ def _cpu(obj: Any) -> Any:
     return obj
 
 
+_PARTIAL = ".partial"
+
+
+def _pid_runs(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # it exists, owned by another user
+        return True
+    except (ProcessLookupError, OverflowError):
+        return False
+    return True
+
+
+def remove_stale_partials(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files ``.<name>.<pid>.<random>.partial`` of saves to ``path`` whose process
+    no longer runs (a save killed mid-write); returns the removed paths."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{_PARTIAL}"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_runs(int(pid)):
+            try:
+                tmp.unlink()
+                removed.append(tmp)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``."""
+    """``torch.save(obj)`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``;
+    stale temporary files of earlier, killed saves to ``path`` are removed first."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot write {path}: cannot create the folder {folder} ({exc.strerror or exc})") from exc
+    if path.is_dir():
+        raise ValueError(f"cannot write a checkpoint to {path}: it is a folder")
+    remove_stale_partials(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=_PARTIAL, dir=folder)
+    except OSError as exc:
+        raise OSError(f"cannot write {path} in {folder} ({exc.strerror or exc})") from exc
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
@@ -74,19 +120,32 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, ema_model: nn.Module | None,
                     optimizer: torch.optim.Optimizer | None, step: int, config: Any = None,
                     rng_state: dict[str, Any] | None = None, history: dict[str, Any] | None = None,
-                    schedule: Any = None, extra: dict[str, Any] | None = None) -> Path:
+                    schedule: Any = None, extra: dict[str, Any] | None = None,
+                    scheduler: Any = None) -> Path:
     """Write a checkpoint atomically to ``path`` and return the path.
 
-    ``config``: the ``TrainConfig`` (or a dict); ``rng_state``: ``{"data": generator.get_state(), ...}``
-    (torch's own RNG state is added); ``history``: ``{"loss": (step,) tensor, ...}``;
-    ``schedule``: a :class:`~ddpm_lib.schedules.Schedule` (its betas are stored).
+    ``ema_model``: the EMA model, or its ``torch.optim.swa_utils.AveragedModel`` (whose ``n_averaged``
+    is stored too); ``config``: the ``TrainConfig`` (or a dict); ``rng_state``:
+    ``{"data": generator.get_state(), ...}`` (torch's own RNG state is added); ``history``:
+    ``{"loss": (step,) tensor, ...}``; ``schedule``: a :class:`~ddpm_lib.schedules.Schedule` (its betas
+    are stored); ``scheduler``: the learning-rate scheduler.
     """
     if not hasattr(model, "config"):
         raise TypeError("save_checkpoint needs a ddpm_lib model with a config() method (EpsMLP, TinyUNet)")
     from dataclasses import asdict, is_dataclass
 
+    from torch.optim.swa_utils import AveragedModel
+
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"step must be an int >= 0, got {step!r}")
     if is_dataclass(config) and not isinstance(config, type):
         config = asdict(config)
+    if config is not None and not isinstance(config, dict):
+        raise TypeError(f"config must be a TrainConfig or a dict, got {type(config).__name__}")
+    ema_updates = None
+    if isinstance(ema_model, AveragedModel):
+        ema_updates = int(ema_model.n_averaged)
+        ema_model = ema_model.module
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = list(torch.cuda.get_rng_state_all())
@@ -99,6 +158,8 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, ema_model: nn.Mod
         "model": _cpu(model.state_dict()),
         "ema": _cpu((ema_model if ema_model is not None else model).state_dict()),
         "optimizer": _cpu(optimizer.state_dict()) if optimizer is not None else None,
+        "scheduler": _cpu(scheduler.state_dict()) if scheduler is not None else None,
+        "ema_updates": ema_updates,
         "step": int(step),
         "train_config": dict(config) if config is not None else None,
         "rng": _cpu(rng),
@@ -124,6 +185,8 @@ class Checkpoint:
     history: dict[str, Any] | None
     schedule_betas: torch.Tensor | None = None
     extra: dict[str, Any] | None = field(default=None)
+    scheduler_state: dict[str, Any] | None = None
+    ema_updates: int | None = None
 
     def schedule(self):
         """The stored :class:`~ddpm_lib.schedules.Schedule` (None when the checkpoint has none)."""
@@ -141,9 +204,11 @@ def _describe(obj: Any) -> str:
     return f"an object of type {type(obj).__name__}"
 
 
-def _config_diff(a: dict[str, Any], b: dict[str, Any]) -> str:
-    keys = sorted(set(a) | set(b))
-    return ", ".join(f"{k}: {a.get(k)!r} in the file vs {b.get(k)!r} in the model" for k in keys if a.get(k) != b.get(k))
+def config_diff(saved: dict[str, Any], other: dict[str, Any], where: str = "in the model") -> str:
+    """``"key: saved in the file vs other <where>"`` for every key in which two model configs differ."""
+    keys = sorted(set(saved) | set(other))
+    return ", ".join(f"{k}: {saved.get(k)!r} in the file vs {other.get(k)!r} {where}"
+                     for k in keys if saved.get(k) != other.get(k))
 
 
 def _load_state(module: nn.Module, state: Any, path: Path, what: str) -> None:
@@ -190,12 +255,12 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None, ema
         model = build_model(cfg)
     elif not hasattr(model, "config") or dict(model.config()) != cfg:
         got = dict(model.config()) if hasattr(model, "config") else {}
-        raise ValueError(f"{path}: the checkpoint was made for a different architecture — {_config_diff(cfg, got)}")
+        raise ValueError(f"{path}: the checkpoint was made for a different architecture — {config_diff(cfg, got)}")
     if ema_model is None:
         ema_model = build_model(cfg)
     elif dict(ema_model.config()) != cfg:
         raise ValueError(f"{path}: the EMA model passed in does not match the checkpoint's architecture — "
-                         f"{_config_diff(cfg, dict(ema_model.config()))}")
+                         f"{config_diff(cfg, dict(ema_model.config()))}")
     _load_state(model, obj["model"], path, "model")
     # a sampling export (export_for_sampling) stores the EMA weights once, as "model"
     _load_state(ema_model, obj["ema"] if obj["ema"] is not None else obj["model"], path, "EMA")
@@ -212,7 +277,8 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None, ema
     return Checkpoint(path=path, model=model, ema_model=ema_model, step=step, model_config=cfg,
                       train_config=obj.get("train_config"), optimizer_state=obj.get("optimizer"),
                       rng_state=obj["rng"], history=obj.get("history"), schedule_betas=obj.get("schedule"),
-                      extra=obj.get("extra"))
+                      extra=obj.get("extra"), scheduler_state=obj.get("scheduler"),
+                      ema_updates=obj.get("ema_updates"))
 
 
 def export_for_sampling(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
@@ -223,6 +289,8 @@ def export_for_sampling(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     ``ema_model`` both hold the EMA weights); resuming training from it raises a clear error.
     For the book's 8×8 digit U-Net it is about a quarter of the full checkpoint.
     """
+    if Path(dst).resolve() == Path(src).resolve():
+        raise ValueError(f"cannot export {src} onto itself: give the export another path")
     ck = load_checkpoint(src)
     obj = {
         "format": FORMAT,
@@ -231,6 +299,8 @@ def export_for_sampling(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
         "model": _cpu(ck.ema_model.state_dict()),
         "ema": None,
         "optimizer": None,
+        "scheduler": None,
+        "ema_updates": None,
         "step": ck.step,
         "train_config": ck.train_config,
         "rng": {},

@@ -7,34 +7,28 @@ import torch
 import torch.nn as nn
 
 from .devices import model_device
+from .forward import q_sample
 from .mixtures import GaussianMixture
 from .schedules import Schedule
+from .training import dsm_loss
 from .validation import check_positive_int
 
 __all__ = ["irreducible_loss", "eps_error_by_step"]
 
 
-def _coef_shape(x: torch.Tensor) -> tuple[int, ...]:
-    return (x.shape[0],) + (1,) * (x.dim() - 1)
-
-
 def irreducible_loss(mixture: GaussianMixture, schedule: Schedule, n_mc: int = 200_000,
                      generator: torch.Generator | None = None, chunk: int = 50_000) -> tuple[float, float]:
-    """The DSM loss of the exact ``ε*`` of ``mixture`` (float64 Monte Carlo): ``(mean, standard error)``."""
+    """The DSM loss (:func:`~ddpm_lib.training.dsm_loss`) of the exact ``ε*`` of ``mixture`` (float64
+    Monte Carlo over ``n_mc`` draws of ``x_0``, ``i``, ``ε``): ``(mean, standard error)``."""
     n_mc = check_positive_int(n_mc, "n_mc", minimum=2)
+    chunk = check_positive_int(chunk, "chunk")
     eps_star = mixture.eps_fn(schedule)
-    ab = schedule.alpha_bars.to(torch.float64)
     per = []
     done = 0
     while done < n_mc:
         m = min(chunk, n_mc - done)
         x0 = mixture.sample(m, generator=generator).to(torch.float64)
-        i = torch.randint(1, schedule.n + 1, (m,), generator=generator)
-        noise = torch.randn(x0.shape, generator=generator, dtype=torch.float64)
-        a = ab[i].reshape(_coef_shape(x0))
-        xi = a.sqrt() * x0 + (1 - a).sqrt() * noise
-        err = (eps_star(xi, i).to(torch.float64) - noise) ** 2
-        per.append(err.reshape(m, -1).mean(dim=1))
+        per.append(dsm_loss(eps_star, x0, schedule, generator, reduction="none"))
         done += m
     v = torch.cat(per)
     return float(v.mean()), float(v.std() / math.sqrt(v.numel()))
@@ -47,7 +41,6 @@ def eps_error_by_step(model: nn.Module, mixture: GaussianMixture, schedule: Sche
     n = check_positive_int(n, "n")
     steps_t = schedule.check_step(torch.as_tensor(steps), "steps").reshape(-1).cpu()
     eps_star = mixture.eps_fn(schedule)
-    ab = schedule.alpha_bars.to(torch.float64)
     device = model_device(model)
     was_training = model.training
     model.eval()
@@ -55,9 +48,7 @@ def eps_error_by_step(model: nn.Module, mixture: GaussianMixture, schedule: Sche
     try:
         for i in steps_t.tolist():
             x0 = mixture.sample(n, generator=generator).to(torch.float64)
-            noise = torch.randn(x0.shape, generator=generator, dtype=torch.float64)
-            a = float(ab[i])
-            xi = math.sqrt(a) * x0 + math.sqrt(1 - a) * noise
+            xi, _ = q_sample(schedule, x0, i, generator=generator)
             ii = torch.full((n,), i, dtype=torch.long)
             star = eps_star(xi, ii).to(torch.float64)
             pred = model(xi.to(device), ii.to(device)).to(torch.float64).cpu()

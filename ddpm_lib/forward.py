@@ -17,7 +17,7 @@ import torch
 
 from . import _backend as B
 from .schedules import Schedule
-from .validation import as_tensor, check_finite, check_same_shape, check_time
+from .validation import as_tensor, check_finite, check_same_shape, check_time, check_unit_interval
 
 __all__ = [
     "ou_drift", "ou_diffusion", "ou_mean_scale", "ou_variance", "ou_sample", "ou_euler_maruyama",
@@ -37,13 +37,13 @@ def ou_diffusion() -> int:
 
 
 def ou_mean_scale(t: Any) -> Any:
-    """``e^{−t/2}``: the factor multiplying ``x_0`` in the mean of ``x_t | x_0``."""
-    return B.exp(-t / 2)
+    """``e^{−t/2}``: the factor multiplying ``x_0`` in the mean of ``x_t | x_0``; ``t >= 0`` (SymPy or tensor)."""
+    return B.exp(-check_time(t, "t") / 2)
 
 
 def ou_variance(t: Any) -> Any:
-    """``1 − e^{−t}``: the variance (per coordinate) of ``x_t | x_0``."""
-    return 1 - B.exp(-t)
+    """``1 − e^{−t}``: the variance (per coordinate) of ``x_t | x_0``; ``t >= 0`` (SymPy or tensor)."""
+    return 1 - B.exp(-check_time(t, "t"))
 
 
 def _noise_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -96,12 +96,16 @@ def ou_euler_maruyama(x0: torch.Tensor, t_grid: Any, generator: torch.Generator 
 
 # -- discrete VP chain --------------------------------------------------------------
 def vp_step(x: Any, beta: Any, noise: Any) -> Any:
-    """One forward VP step ``√(1−β) x + √β ε`` (SymPy or tensor)."""
+    """One forward VP step ``√(1−β) x + √β ε`` (SymPy or tensor); ``β ∈ [0, 1]``."""
+    check_unit_interval(beta, "beta")
     return B.sqrt(1 - beta) * x + B.sqrt(beta) * noise
 
 
-def vp_marginal(x0: Any, alpha_bar: Any, noise: Any) -> Any:
-    """The closed form ``√ᾱ x_0 + √(1−ᾱ) ε`` of ``i`` VP steps (SymPy or tensor)."""
+def vp_marginal(x0: Any, alpha_bar: Any, noise: Any, *, check: bool = True) -> Any:
+    """The closed form ``√ᾱ x_0 + √(1−ᾱ) ε`` of ``i`` VP steps (SymPy or tensor); ``ᾱ ∈ [0, 1]``
+    (``check=False`` skips that check: the training loop's ``ᾱ`` come from a Schedule)."""
+    if check:
+        check_unit_interval(alpha_bar, "alpha_bar")
     return B.sqrt(alpha_bar) * x0 + B.sqrt(1 - alpha_bar) * noise
 
 

@@ -14,7 +14,7 @@ import torch
 
 from .validation import as_tensor, check_finite, check_positive_float, check_positive_int
 
-__all__ = ["sliced_wasserstein", "mmd_rbf", "noise_floor"]
+__all__ = ["sliced_wasserstein", "mmd_rbf", "noise_floor", "frechet_distance"]
 
 DEFAULT_SEED = 0
 
@@ -145,3 +145,27 @@ def noise_floor(sample: Callable[[int, torch.Generator], torch.Tensor], n: int,
     mean = sum(values) / repeats
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (repeats - 1)) if repeats > 1 else 0.0
     return mean, std
+
+
+def _psd_sqrt(a: torch.Tensor) -> torch.Tensor:
+    w, v = torch.linalg.eigh((a + a.T) / 2)
+    return (v * w.clamp_min(0).sqrt()) @ v.T
+
+
+def frechet_distance(mu1: torch.Tensor, cov1: torch.Tensor, mu2: torch.Tensor, cov2: torch.Tensor) -> float:
+    """Fréchet (2-Wasserstein²) distance of ``N(mu1, cov1)`` and ``N(mu2, cov2)``: ``|mu1 − mu2|² + tr(cov1 + cov2 − 2 (cov1^½ cov2 cov1^½)^½)``.
+
+    ``mu (d,)``, ``cov (d, d)`` symmetric positive semi-definite -> float (the FID formula). Computed in
+    float64 through symmetric eigendecompositions, so it is ``>= 0`` up to rounding.
+    """
+    mu1, mu2 = as_tensor(mu1, "mu1").double(), as_tensor(mu2, "mu2").double()
+    cov1, cov2 = as_tensor(cov1, "cov1").double(), as_tensor(cov2, "cov2").double()
+    d = mu1.shape[0] if mu1.dim() == 1 else -1
+    if d < 1 or mu2.shape != (d,) or cov1.shape != (d, d) or cov2.shape != (d, d):
+        raise ValueError(f"need mu1, mu2 of shape (d,) and cov1, cov2 of shape (d, d); got {tuple(mu1.shape)}, "
+                         f"{tuple(mu2.shape)}, {tuple(cov1.shape)}, {tuple(cov2.shape)}")
+    for name, t in (("mu1", mu1), ("mu2", mu2), ("cov1", cov1), ("cov2", cov2)):
+        check_finite(t, name)
+    s1 = _psd_sqrt(cov1)
+    cross = torch.linalg.eigvalsh(s1 @ cov2 @ s1).clamp_min(0).sqrt().sum()
+    return float(((mu1 - mu2) ** 2).sum() + torch.trace(cov1) + torch.trace(cov2) - 2 * cross)

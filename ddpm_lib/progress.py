@@ -1,8 +1,8 @@
 """One progress bar for every long loop of the package (tqdm, written to stderr).
 
-In notebooks (after :func:`ddpm_lib.notebook.setup`) the bar is drawn only when it
-starts and when it ends, so the stored output is the same on every run up to the
-timings, which the nbval sanitize file masks.
+In a notebook, :func:`ddpm_lib.notebook.setup` turns the bars off: the book showed their
+stderr as stray boxes, and a stored output without them is the same on every run. In a
+terminal ``configure(quiet_updates=True)`` draws a bar only when it starts and ends.
 """
 from __future__ import annotations
 

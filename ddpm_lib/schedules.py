@@ -113,6 +113,9 @@ def linear_schedule(n: int = 1000, beta_start: float = 1e-4, beta_end: float = 0
         v = check_positive_float(v, name)
         if v >= 1:
             raise ValueError(f"{name} must lie in (0, 1), got {v}")
+    if beta_start > beta_end:
+        raise ValueError(f"beta_start must be <= beta_end (β increases with the step), got "
+                         f"beta_start = {beta_start}, beta_end = {beta_end}")
     if n == 1:
         return Schedule(torch.tensor([beta_start], dtype=dtype), dtype=dtype)
     return Schedule(torch.linspace(beta_start, beta_end, n, dtype=torch.float64), dtype=dtype)
@@ -128,8 +131,13 @@ def scaled_linear_schedule(n: int, dtype: torch.dtype = torch.float64) -> Schedu
     return linear_schedule(n, beta_start=min(0.1 / n, 0.5), beta_end=min(20.0 / n, 0.999), dtype=dtype)
 
 
-def cosine_alpha_bar(u: torch.Tensor, s: float = 0.008) -> torch.Tensor:
-    """Nichol & Dhariwal's ``f(u) / f(0)`` with ``f(u) = cos²((u + s)/(1 + s) · π/2)``, ``u = i/n``."""
+def cosine_alpha_bar(u: float | torch.Tensor, s: float = 0.008) -> torch.Tensor:
+    """Nichol & Dhariwal's ``f(u) / f(0)`` with ``f(u) = cos²((u + s)/(1 + s) · π/2)``, ``u = i/n ∈ [0, 1]``."""
+    s = check_positive_float(s, "s")
+    u = as_tensor(u, "u", dtype=torch.float64 if not isinstance(u, torch.Tensor) else None)
+    if not bool((torch.isfinite(u) & (u >= 0) & (u <= 1)).all()):
+        raise ValueError(f"u = i/n must lie in [0, 1], got values in [{float(u.min())}, {float(u.max())}]"
+                         if u.numel() and not bool(torch.isnan(u).any()) else "u = i/n must lie in [0, 1], got NaN")
     f = torch.cos((u + s) / (1 + s) * math.pi / 2) ** 2
     f0 = math.cos(s / (1 + s) * math.pi / 2) ** 2
     return f / f0

@@ -1,25 +1,24 @@
 """Training an ε-predictor with the denoising score matching (DSM) loss, fast and reproducibly.
 
-The loss (ε-prediction, Ho et al. 2020): draw ``x_0`` from the data, a step ``i`` uniform in
-``1..n`` and ``ε ~ N(0, I)``, form ``x_i = √ᾱ_i x_0 + √(1−ᾱ_i) ε`` and average
-``‖ε_θ(x_i, i) − ε‖²`` over the batch *and the coordinates*. Its minimiser is the exact
-``ε*(x_i, i) = −√(1−ᾱ_i) ∇ log p_i(x_i)``; what is left at the optimum is the
-:func:`ddpm_lib.evaluation.irreducible_loss`.
+The loss (ε-prediction, Ho et al. 2020), :func:`dsm_loss`: draw ``x_0`` from the data, a step ``i``
+uniform in ``1..n`` and ``ε ~ N(0, I)``, form ``x_i = √ᾱ_i x_0 + √(1−ᾱ_i) ε``
+(:func:`ddpm_lib.forward.vp_marginal`) and average ``‖ε_θ(x_i, i) − ε‖²`` over the batch *and the
+coordinates*. Its minimiser is the exact ``ε*(x_i, i) = −√(1−ᾱ_i) ∇ log p_i(x_i)``; what is left at
+the optimum is the :func:`ddpm_lib.evaluation.irreducible_loss`.
 
-:func:`train` is the library's loop: AdamW (fused where the device supports it), gradient
-clipping, an exponential moving average (EMA) of the weights for sampling, a CPU
-``torch.Generator`` for every random draw (minibatch indices, steps, noise) so that a seed
-gives the same minibatches on every device, bf16 autocast on CUDA, optional ``torch.compile``,
-checkpoints and bit-identical resume. It avoids per-step host syncs (losses are read back
-only every ``log_every`` steps) and per-step Python work.
+:func:`train` is the library's loop around :func:`dsm_loss`: AdamW (fused where the device supports
+it), gradient clipping, a ``LambdaLR`` learning-rate curve, an EMA of the weights for sampling
+(``AveragedModel``; see :mod:`ddpm_lib.training_state`), a CPU ``torch.Generator`` for every random
+draw (minibatch indices, steps, noise) so that a seed gives the same minibatches on every device,
+bf16 autocast on CUDA, optional ``torch.compile``, checkpoints and bit-identical resume. It avoids
+per-step host syncs (losses are read back only every ``log_every`` steps) and per-step Python work.
 """
 from __future__ import annotations
 
-import copy
+import contextlib
 import math
-import signal
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,97 +26,53 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .progress import progress_bar
 from .devices import resolve_device
+from .forward import vp_marginal
+from .progress import progress_bar
 from .schedules import Schedule
-from .validation import as_tensor, check_finite, check_positive_float, check_positive_int
+from .training_config import TrainConfig
+from .training_state import StopFlag, ema_update, make_ema, make_optimizer, make_scheduler, restore
+from .validation import as_tensor, check_finite, check_positive_int
 
-__all__ = ["TrainConfig", "TrainResult", "train", "dsm_loss"]
+__all__ = ["TrainConfig", "TrainResult", "TrainState", "train", "dsm_loss"]
 
 
 # -- the loss -----------------------------------------------------------------------
-def _coef_shape(x: torch.Tensor) -> tuple[int, ...]:
-    return (x.shape[0],) + (1,) * (x.dim() - 1)
-
-
 def dsm_loss(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x0: torch.Tensor, schedule: Schedule,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-    """DSM loss (scalar): ``mean ‖ε_θ(x_i, i) − ε‖²`` over batch and coordinates; ``x0`` ``(batch, ...)``, ``i ~ U{1..n}``.
+             generator: torch.Generator | None = None, *, reduction: str = "mean",
+             alpha_bars: torch.Tensor | None = None, check: bool = True) -> torch.Tensor:
+    """DSM loss ``mean ‖ε_θ(x_i, i) − ε‖²`` of ``x0`` ``(batch, ...)`` with ``i ~ U{1..n}``, ``ε ~ N(0, I)``.
 
-    Random draws use ``generator`` on its own device (CPU by default) and are moved to ``x0``'s device.
+    ``reduction="mean"``: a scalar (mean over batch and coordinates); ``"none"``: ``(batch,)``, the mean
+    over each sample's coordinates. ``i`` then ``ε`` are drawn with ``generator`` on its own device (CPU
+    by default) and moved to ``x0``'s. ``alpha_bars``: the table ``ᾱ_0..ᾱ_n`` of ``schedule`` on ``x0``'s
+    device, computed once by the caller (default: ``schedule.alpha_bars``, a cumulative product per call).
+    ``check=False`` skips the input checks (and their host syncs): :func:`train` checks its data once.
     """
-    x0 = check_finite(as_tensor(x0, "x0"), "x0")
-    if x0.dim() < 1 or x0.shape[0] < 1:
-        raise ValueError(f"x0 must have shape (batch, ...) with batch >= 1, got {tuple(x0.shape)}")
+    if check:
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a ddpm_lib Schedule, got {type(schedule).__name__}")
+        x0 = check_finite(as_tensor(x0, "x0"), "x0")
+        if x0.dim() < 1 or x0.shape[0] < 1:
+            raise ValueError(f"x0 must have shape (batch, ...) with batch >= 1, got {tuple(x0.shape)}")
+        if reduction not in ("mean", "none"):
+            raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
+        if alpha_bars is not None and tuple(alpha_bars.shape) != (schedule.n + 1,):
+            raise ValueError(f"alpha_bars must have shape ({schedule.n + 1},) for this schedule, "
+                             f"got {tuple(alpha_bars.shape)}")
     gdev = generator.device if generator is not None else torch.device("cpu")
-    i = torch.randint(1, schedule.n + 1, (x0.shape[0],), generator=generator, device=gdev).to(x0.device)
-    noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=gdev).to(x0.device)
-    ab = schedule.alpha_bars.to(device=x0.device, dtype=torch.float64)[i]
-    a = ab.sqrt().to(x0.dtype).reshape(_coef_shape(x0))
-    s = (1 - ab).sqrt().to(x0.dtype).reshape(_coef_shape(x0))
-    pred = model(a * x0 + s * noise, i)
+    i = torch.randint(1, schedule.n + 1, (x0.shape[0],), generator=generator, device=gdev)
+    noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=gdev)
+    if gdev != x0.device:
+        i, noise = i.to(x0.device, non_blocking=True), noise.to(x0.device, non_blocking=True)
+    alpha_bar = (schedule.alpha_bars.to(x0.device) if alpha_bars is None else alpha_bars)[i]
+    if alpha_bar.dtype != x0.dtype:
+        alpha_bar = alpha_bar.to(x0.dtype)
+    alpha_bar = alpha_bar.reshape((-1,) + (1,) * (x0.dim() - 1))
+    pred = model(vp_marginal(x0, alpha_bar, noise, check=check), i)
+    if reduction == "none":
+        return F.mse_loss(pred.to(noise.dtype), noise, reduction="none").reshape(x0.shape[0], -1).mean(dim=1)
     return F.mse_loss(pred.to(noise.dtype), noise)
-
-
-# -- configuration -------------------------------------------------------------------
-@dataclass
-class TrainConfig:
-    """Settings of :func:`train`; ``steps`` is the *total* number of optimizer steps (resume included)."""
-
-    steps: int = 5000
-    batch_size: int = 256
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    grad_clip: float | None = 1.0
-    ema_decay: float = 0.995
-    ema_warmup: bool = True          # decay_k = min(ema_decay, (1 + k) / (10 + k))
-    lr_schedule: str = "constant"    # "constant" or "cosine" (to lr_min_ratio·lr at `steps`)
-    lr_min_ratio: float = 0.1
-    warmup_steps: int = 0
-    seed: int = 0
-    device: str = "auto"             # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:k", "mps"
-    compile: bool = False
-    amp: str = "auto"                # "auto" (bf16 on CUDA), "bf16", "off"
-    progress: bool = True
-    log_every: int = 100
-    checkpoint_every: int | None = None
-
-    def validate(self) -> "TrainConfig":
-        """Check every field; raise ``ValueError``/``TypeError`` naming the bad one. Returns ``self``."""
-        check_positive_int(self.steps, "steps")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_float(self.lr, "lr")
-        check_positive_float(self.weight_decay, "weight_decay", allow_zero=True)
-        if self.grad_clip is not None:
-            check_positive_float(self.grad_clip, "grad_clip")
-        d = check_positive_float(self.ema_decay, "ema_decay", allow_zero=True)
-        if d >= 1:
-            raise ValueError(f"ema_decay must lie in [0, 1), got {d}")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
-        r = check_positive_float(self.lr_min_ratio, "lr_min_ratio", allow_zero=True)
-        if r > 1:
-            raise ValueError(f"lr_min_ratio must lie in [0, 1], got {r}")
-        check_positive_int(self.warmup_steps, "warmup_steps", minimum=0)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise TypeError(f"seed must be an int, got {self.seed!r}")
-        if self.amp not in ("auto", "bf16", "off"):
-            raise ValueError(f"amp must be 'auto', 'bf16' or 'off', got {self.amp!r}")
-        check_positive_int(self.log_every, "log_every")
-        if self.checkpoint_every is not None:
-            check_positive_int(self.checkpoint_every, "checkpoint_every")
-        resolve_device(self.device)
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as a dict of plain values."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        """A config from :meth:`to_dict`'s output (unknown keys are ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 # -- the result ----------------------------------------------------------------------
@@ -152,7 +107,16 @@ class TrainState:
     train_seconds: float = 0.0
 
 
-# -- helpers -------------------------------------------------------------------------
+# -- checks before any work -----------------------------------------------------------
+def _point_shape(model: nn.Module) -> tuple[int, ...] | None:
+    """The shape of one data point that ``model`` takes, from its ``channels``/``image_size`` or ``dim``."""
+    if isinstance(getattr(model, "image_size", None), int) and isinstance(getattr(model, "channels", None), int):
+        return (model.channels, model.image_size, model.image_size)
+    if isinstance(getattr(model, "dim", None), int):
+        return (model.dim,)
+    return None
+
+
 def _check_data(model: nn.Module, data: Any, schedule: Schedule) -> torch.Tensor:
     """Validate ``data`` against ``model`` before any work (shape, finiteness, steps)."""
     if not isinstance(data, torch.Tensor):
@@ -162,15 +126,10 @@ def _check_data(model: nn.Module, data: Any, schedule: Schedule) -> torch.Tensor
     if data.dim() < 2 or data.shape[0] < 1:
         raise ValueError(f"data must have shape (N, ...) with N >= 1 points, got {tuple(data.shape)}")
     check_finite(data, "data")
-    cls = type(model).__name__
-    if hasattr(model, "dim") and cls == "EpsMLP":
-        if data.dim() != 2 or data.shape[1] != model.dim:
-            raise ValueError(f"data of shape {tuple(data.shape)} does not fit EpsMLP(dim={model.dim}): "
-                             f"it needs (N, {model.dim})")
-    if cls == "TinyUNet":
-        want = (model.channels, model.image_size, model.image_size)
-        if data.dim() != 4 or tuple(data.shape[1:]) != want:
-            raise ValueError(f"data of shape {tuple(data.shape)} does not fit TinyUNet: it needs (N, {', '.join(map(str, want))})")
+    want = _point_shape(model)
+    if want is not None and tuple(data.shape[1:]) != want:
+        raise ValueError(f"data of shape {tuple(data.shape)} does not fit {type(model).__name__}: it needs "
+                         f"(N, {', '.join(map(str, want))})")
     n_model = getattr(model, "n_steps", None)
     if n_model is not None and n_model != schedule.n:
         raise ValueError(f"the model embeds steps 1..{n_model} but the schedule has n={schedule.n} steps; "
@@ -178,49 +137,17 @@ def _check_data(model: nn.Module, data: Any, schedule: Schedule) -> torch.Tensor
     return data
 
 
-def _lr_at(step: int, cfg: TrainConfig) -> float:
-    if cfg.warmup_steps and step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    if cfg.lr_schedule == "constant":
-        return cfg.lr
-    span = max(1, cfg.steps - cfg.warmup_steps)
-    u = min(1.0, (step - cfg.warmup_steps) / span)
-    lo = cfg.lr * cfg.lr_min_ratio
-    return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * u))
-
-
-def _make_optimizer(params: list[nn.Parameter], cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
-    kw: dict[str, Any] = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
-    if device.type in ("cpu", "cuda") and all(p.dtype in (torch.float32, torch.float64) for p in params):
+def _check_paths(checkpoint: str | Path | None, resume_from: str | Path | None) -> None:
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        if path.is_dir():
+            raise ValueError(f"checkpoint must be a file path, but {path} is a folder")
         try:
-            return torch.optim.AdamW(params, fused=True, **kw)
-        except (RuntimeError, TypeError, ValueError):  # pragma: no cover - older torch
-            pass
-    return torch.optim.AdamW(params, foreach=True, **kw)
-
-
-class _StopFlag:
-    """Turns the first Ctrl-C into a request to stop at the next step boundary (a second one stops at once)."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self._old: Any = None
-
-    def __enter__(self) -> "_StopFlag":
-        try:
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            self._old = None
-        return self
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.stop:
-            raise KeyboardInterrupt
-        self.stop = True
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"cannot write checkpoints to {path}: {exc.strerror or exc}") from exc
+    if resume_from is not None and not Path(resume_from).is_file():
+        raise FileNotFoundError(f"cannot resume: no checkpoint at {resume_from}")
 
 
 # -- the loop ------------------------------------------------------------------------
@@ -228,14 +155,15 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
           checkpoint: str | Path | None = None, resume_from: str | Path | None = None,
           callback: Callable[[TrainState], bool | None] | None = None, callback_every: int = 1000,
           checkpoint_extra: dict[str, Any] | None = None) -> TrainResult:
-    """Train ``model`` (ε-prediction) on ``data`` ``(N, ...)`` until ``config.steps`` total steps.
+    """Train ``model`` (ε-prediction) on ``data`` ``(N, ...)`` with :func:`dsm_loss` until ``config.steps`` total steps.
 
     ``checkpoint``: path written every ``config.checkpoint_every`` steps, at the end and on Ctrl-C
     (after which ``KeyboardInterrupt`` is re-raised with the checkpoint saved).
-    ``resume_from``: a checkpoint to continue from bit-identically. ``callback(state)`` runs every
-    ``callback_every`` steps (its time is not counted); returning ``True`` stops training.
+    ``resume_from``: a checkpoint to continue from bit-identically (same model and configuration,
+    run-only fields aside). ``callback(state)`` runs every ``callback_every`` steps (its time is not
+    counted); returning ``True`` stops training.
     """
-    cfg = (config or TrainConfig())
+    cfg = config if config is not None else TrainConfig()
     if not isinstance(cfg, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(cfg).__name__}")
     cfg.validate()
@@ -243,10 +171,13 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
         raise TypeError(f"schedule must be a ddpm_lib Schedule, got {type(schedule).__name__}")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if checkpoint_extra is not None and not isinstance(checkpoint_extra, dict):
+        raise TypeError(f"checkpoint_extra must be a dict, got {type(checkpoint_extra).__name__}")
     callback_every = check_positive_int(callback_every, "callback_every")
     data = _check_data(model, data, schedule)
-    if resume_from is not None and not Path(resume_from).is_file():
-        raise FileNotFoundError(f"cannot resume: no checkpoint at {resume_from}")
+    _check_paths(checkpoint, resume_from)
     device = resolve_device(cfg.device)
     amp = cfg.amp
     if amp == "auto":
@@ -255,44 +186,30 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
     # -- set-up (every random draw of training comes from `g`, on the CPU) -------------
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
-    dtype = params[0].dtype
-    data_dev = data.to(device=device, dtype=dtype).contiguous()
-    ema = copy.deepcopy(model).eval().requires_grad_(False)
-    opt = _make_optimizer(params, cfg, device)
+    data_dev = data.to(device=device, dtype=params[0].dtype).contiguous()
+    opt = make_optimizer(params, cfg, device)
+    sched = make_scheduler(opt, cfg)
+    ema = make_ema(model, cfg)
     g = torch.Generator().manual_seed(cfg.seed)
     start = 0
     losses: list[torch.Tensor] = []
     prev_wall = 0.0
     if resume_from is not None:
-        from .checkpoints import load_checkpoint
-
-        ck = load_checkpoint(resume_from, model=model, ema_model=ema, optimizer=opt)
-        start = ck.step
-        rng = ck.rng_state
-        if "data" not in rng:
-            raise ValueError(f"{resume_from}: the checkpoint holds no data-generator state to resume from")
+        start, rng, hist = restore(resume_from, cfg, model, ema, opt, sched)
         g.set_state(rng["data"])
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
-        if ck.history is not None and "loss" in ck.history:
-            losses = [t for t in torch.as_tensor(ck.history["loss"], dtype=torch.float32).to(device)]
-            prev_wall = float(ck.history.get("wall_time_total", 0.0))
-        if start > cfg.steps:
-            raise ValueError(f"{resume_from} is at step {start}, beyond config.steps={cfg.steps}")
-    ema_params = [p.detach() for p in ema.parameters()]
-    live_params = [p.detach() for p in params]
+        if hist is not None and "loss" in hist:
+            losses = list(torch.as_tensor(hist["loss"], dtype=torch.float32).to(device))
+            prev_wall = float(hist.get("wall_time_total", 0.0))
+    ema_params = [p.detach() for p in ema.module.parameters()]
+    live_params = [p.detach() for p in model.parameters()]  # pairs with ema_params
     fwd = torch.compile(model) if cfg.compile else model
-
-    ab = schedule.alpha_bars.to(torch.float64)
-    sqrt_ab = ab.sqrt().to(device=device, dtype=dtype)
-    sqrt_1m = (1 - ab).sqrt().to(device=device, dtype=dtype)
-    n_data, n_steps, batch = data_dev.shape[0], schedule.n, cfg.batch_size
-    noise_shape = (batch,) + tuple(data_dev.shape[1:])
-    cshape = (batch,) + (1,) * (data_dev.dim() - 1)
-    on_cpu = device.type == "cpu"
-    clip = cfg.grad_clip
-    constant_lr = cfg.lr_schedule == "constant" and cfg.warmup_steps == 0
-    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if amp == "bf16" else None)
+    alpha_bars = schedule.alpha_bars.to(device=device, dtype=data_dev.dtype)  # ᾱ in float64, then rounded
+    n_data, batch, clip = data_dev.shape[0], cfg.batch_size, cfg.grad_clip
+    lr_changes = cfg.lr_schedule != "constant" or cfg.warmup_steps > 0  # else the scheduler has nothing to do
+    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if amp == "bf16"
+                else contextlib.nullcontext())
 
     def save(step: int, path: str | Path) -> Path:
         from .checkpoints import save_checkpoint
@@ -300,51 +217,33 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
         hist = {"loss": torch.stack(losses).float().cpu() if losses else torch.zeros(0),
                 "wall_time_total": prev_wall + train_seconds}
         return save_checkpoint(path, model, ema, opt, step, cfg, {"data": g.get_state()}, hist, schedule,
-                               checkpoint_extra)
+                               checkpoint_extra, scheduler=sched)
 
     bar = progress_bar(total=cfg.steps, desc="train", enabled=cfg.progress, unit="step")
     bar.update(start)
     step = start
     train_seconds = 0.0
-    interrupted = False
-    stopped_early = False
+    interrupted = stopped_early = False
     t0 = time.perf_counter()
     try:
-        with _StopFlag() as flag:
+        with StopFlag() as flag:
             while step < cfg.steps:
                 if flag.stop:
                     interrupted = True
                     break
-                if not constant_lr:
-                    lr = _lr_at(step, cfg)
-                    for group in opt.param_groups:
-                        group["lr"] = lr
                 idx = torch.randint(n_data, (batch,), generator=g)
-                i = torch.randint(1, n_steps + 1, (batch,), generator=g)
-                noise = torch.randn(noise_shape, generator=g)
-                if not on_cpu:
+                if device.type != "cpu":
                     idx = idx.to(device, non_blocking=True)
-                    i = i.to(device, non_blocking=True)
-                    noise = noise.to(device, non_blocking=True)
-                if noise.dtype != dtype:
-                    noise = noise.to(dtype)
-                x0 = data_dev[idx]
-                xt = torch.addcmul(sqrt_ab[i].view(cshape) * x0, sqrt_1m[i].view(cshape), noise)
-                if autocast is not None:
-                    with autocast:
-                        pred = fwd(xt, i)
-                    loss = F.mse_loss(pred.float(), noise.float())
-                else:
-                    loss = F.mse_loss(fwd(xt, i), noise)
+                with autocast:
+                    loss = dsm_loss(fwd, data_dev[idx], schedule, g, alpha_bars=alpha_bars, check=False)
                 loss.backward()
                 if clip is not None:
                     torch.nn.utils.clip_grad_norm_(params, clip, foreach=True)
                 opt.step()
+                if lr_changes:
+                    sched.step()
                 opt.zero_grad(set_to_none=True)
-                decay = cfg.ema_decay
-                if cfg.ema_warmup:
-                    decay = min(decay, (1 + step) / (10 + step))
-                torch._foreach_lerp_(ema_params, live_params, 1.0 - decay)
+                ema_update(ema, ema_params, live_params)
                 losses.append(loss.detach())
                 step += 1
                 if step % cfg.log_every == 0 or step == cfg.steps:
@@ -356,17 +255,14 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
                     bar.update(step - bar.n)
                     bar.set_postfix(loss=f"{recent:.4f}", refresh=False)
                 if checkpoint is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-                    t_pause = time.perf_counter()
-                    train_seconds += t_pause - t0
+                    train_seconds += time.perf_counter() - t0
                     save(step, checkpoint)
                     t0 = time.perf_counter()
                 if callback is not None and step % callback_every == 0:
-                    t_pause = time.perf_counter()
-                    train_seconds += t_pause - t0
-                    state = TrainState(step=step, model=model, ema_model=ema, losses=losses,
-                                       train_seconds=train_seconds)
+                    train_seconds += time.perf_counter() - t0
                     model.eval()
-                    stop = callback(state)
+                    stop = callback(TrainState(step=step, model=model, ema_model=ema.module, losses=losses,
+                                               train_seconds=train_seconds))
                     model.train()
                     t0 = time.perf_counter()
                     if stop:
@@ -381,19 +277,17 @@ def train(model: nn.Module, data: torch.Tensor, schedule: Schedule, config: Trai
         bar.update(step - bar.n)
         bar.close()
     model.eval()
-    saved = None
-    if checkpoint is not None:
-        saved = save(step, checkpoint)
+    saved = save(step, checkpoint) if checkpoint is not None else None
     if interrupted:
         exc = KeyboardInterrupt(f"training interrupted at step {step}"
                                 + (f"; checkpoint saved to {saved}" if saved else ""))
         exc.step = step  # type: ignore[attr-defined]
         exc.checkpoint = saved  # type: ignore[attr-defined]
         raise exc
-    loss_list = torch.stack(losses).float().cpu().tolist() if losses else []
     done = step - start
-    history = {"loss": loss_list, "wall_time": train_seconds, "wall_time_total": prev_wall + train_seconds,
+    history = {"loss": torch.stack(losses).float().cpu().tolist() if losses else [], "wall_time": train_seconds,
+               "wall_time_total": prev_wall + train_seconds,
                "steps_per_second": done / train_seconds if train_seconds > 0 else float("nan"),
                "start_step": start, "step": step, "stopped_early": stopped_early}
-    return TrainResult(model=model, ema_model=ema, history=history, step=step, optimizer=opt, generator=g,
+    return TrainResult(model=model, ema_model=ema.module, history=history, step=step, optimizer=opt, generator=g,
                        config=cfg, device=device, interrupted=False, checkpoint=saved)

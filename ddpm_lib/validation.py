@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import sympy
 import torch
 
 
@@ -36,10 +37,24 @@ def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
 
 
 def check_time(t: Any, name: str = "t", allow_zero: bool = True) -> Any:
-    """Check a diffusion time (number or tensor): finite and >= 0 (or > 0)."""
-    values = t if isinstance(t, torch.Tensor) else torch.as_tensor(t, dtype=torch.float64)
+    """Check a diffusion time (number, tensor, or SymPy expression): finite and >= 0 (or > 0); returns ``t``.
+
+    A SymPy symbol passes (its sign is unknown); a SymPy number is checked like a float.
+    """
     if isinstance(t, bool):
         raise TypeError(f"{name} must be a number, got a bool")
+    if isinstance(t, sympy.Basic):
+        if not t.is_number:
+            return t
+        t_val = complex(t.evalf()) if t.is_finite is not False else float("nan")
+        if t_val.imag != 0:
+            raise ValueError(f"{name} must be a real time, got {t}")
+        check_time(t_val.real, name, allow_zero)
+        return t
+    try:
+        values = t if isinstance(t, torch.Tensor) else torch.as_tensor(t, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must be a number, a tensor or a SymPy expression, got {type(t).__name__}") from exc
     if not bool(torch.isfinite(values).all()):
         raise ValueError(f"{name} must be a finite time, got {t!r}")
     low = bool((values >= 0).all()) if allow_zero else bool((values > 0).all())
@@ -47,6 +62,31 @@ def check_time(t: Any, name: str = "t", allow_zero: bool = True) -> Any:
         allowed = "t >= 0" if allow_zero else "t > 0"
         raise ValueError(f"{name} must satisfy {allowed} (diffusion time runs forward from 0), got {t!r}")
     return t
+
+
+def check_unit_interval(x: Any, name: str, low_open: bool = False) -> Any:
+    """Check that ``x`` (number, tensor or SymPy expression) lies in ``[0, 1]`` (``(0, 1]`` with ``low_open``); returns ``x``.
+
+    A tensor on an accelerator passes unchecked (a check would make the host wait in the training loop).
+    """
+    if isinstance(x, torch.Tensor) and x.device.type != "cpu":
+        return x
+    if isinstance(x, bool):
+        raise TypeError(f"{name} must be a number, got a bool")
+    if isinstance(x, sympy.Basic):
+        if not x.is_number:
+            return x
+        check_unit_interval(float(x.evalf()), name, low_open)
+        return x
+    try:
+        values = x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must be a number, a tensor or a SymPy expression, got {type(x).__name__}") from exc
+    low = (values > 0) if low_open else (values >= 0)
+    if not bool((torch.isfinite(values) & low & (values <= 1)).all()):
+        interval = "(0, 1]" if low_open else "[0, 1]"
+        raise ValueError(f"{name} must lie in {interval}, got {x!r}")
+    return x
 
 
 def check_positive_int(n: Any, name: str, minimum: int = 1) -> int:

@@ -2,17 +2,20 @@
 
 Each check has a short ``name`` and a ``claim`` in words. It raises
 :class:`VerificationError` (an ``AssertionError``) saying which claim failed and by how
-much, or prints one line ``✔ <name>: <claim> [<method>]`` and records the check in the
-ledger (:func:`ledger`), from which the book's appendix lists every verified claim.
+much, or records the check (:func:`ledger`) and shows one line
+``✔ <name>: <claim> [<method>]``. In a notebook the line is a display output that also
+carries the record itself as JSON (MIME type :data:`RECORD_MIME`): the book's ledger
+appendix (``ddpm_course.ledger``) reads those records, not the text.
 
 ``wrong_variant`` runs checks of a deliberately wrong statement and passes only if they
-fail: the book uses it to show that a check can tell right from wrong.
+fail: the book uses it to show that a check can tell right from wrong. ``unchecked``
+records a stated step that has no check (the book's build refuses those in a chapter).
 """
 from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
 import numpy as np
@@ -21,10 +24,19 @@ import torch
 
 __all__ = [
     "VerificationError", "CheckRecord", "set_chapter", "symbolic_zero", "symbolic_equal", "close",
-    "within_standard_errors", "less_than", "holds", "wrong_variant", "ledger", "summary", "reset",
+    "within_standard_errors", "less_than", "holds", "wrong_variant", "unchecked", "ledger", "summary", "reset",
+    "CHECK_MARK", "UNCHECKED_MARK", "RECORD_MIME", "SUMMARY_FORMAT", "WRONG_VARIANT_PREFIX",
 ]
 
+#: The mark of a passed check (and of a rejected wrong variant).
 CHECK_MARK = "✔"
+#: The mark of a stated step that has no check.
+UNCHECKED_MARK = "○"
+#: The MIME type of the structured record shown next to each line (and of the summary).
+RECORD_MIME = "application/vnd.ddpm-check+json"
+#: The summary line of a chapter; the ledger reads the record, people read this.
+SUMMARY_FORMAT = "{passed} of {run} checks in '{chapter}' passed."
+WRONG_VARIANT_PREFIX = "the wrong variant is rejected: "
 
 
 class VerificationError(AssertionError):
@@ -33,7 +45,11 @@ class VerificationError(AssertionError):
 
 @dataclass
 class CheckRecord:
-    """One check as the ledger stores it."""
+    """One check (or unchecked step) as the ledger stores it.
+
+    ``kind`` is ``"check"``, ``"wrong variant"`` (a deliberately wrong statement that the
+    checks rejected) or ``"unchecked"`` (a stated step with no check; ``detail`` says why).
+    """
 
     chapter: str
     name: str
@@ -41,6 +57,27 @@ class CheckRecord:
     method: str
     passed: bool
     detail: str = ""
+    kind: str = "check"
+
+    @property
+    def status(self) -> str:
+        """``"passed"``, ``"failed"`` or ``"unchecked"``."""
+        return "unchecked" if self.kind == "unchecked" else ("passed" if self.passed else "failed")
+
+    def line(self) -> str:
+        """The line a reader sees under the cell."""
+        if self.kind == "unchecked":
+            return f"{UNCHECKED_MARK} {self.name}: {self.claim} [unchecked: {self.detail}]"
+        claim = WRONG_VARIANT_PREFIX + self.claim if self.kind == "wrong variant" else self.claim
+        return f"{CHECK_MARK} {self.name}: {claim} [{self.method}]"
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON record shown as :data:`RECORD_MIME` (no numbers that vary between runs)."""
+        rec = {k: v for k, v in asdict(self).items() if k not in ("passed", "detail")}
+        rec.update(type="check", status=self.status)
+        if self.kind == "unchecked":
+            rec["reason"] = self.detail
+        return rec
 
 
 _state: dict[str, Any] = {"chapter": "", "records": [], "quiet": 0}
@@ -61,16 +98,36 @@ def ledger() -> list[CheckRecord]:
     return list(_state["records"])
 
 
-def _record(name: str, claim: str, method: str, passed: bool, detail: str) -> None:
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _emit(text: str, payload: dict[str, Any]) -> None:
+    """Show ``text``; in a notebook kernel also store ``payload`` beside it as :data:`RECORD_MIME`."""
+    if _in_kernel():
+        from IPython.display import display
+
+        display({"text/plain": text, RECORD_MIME: payload}, raw=True)
+    else:
+        print(text)
+
+
+def _record(name: str, claim: str, method: str, passed: bool, detail: str, kind: str = "check") -> None:
+    label = WRONG_VARIANT_PREFIX + claim if kind == "wrong variant" else claim
     if _state["quiet"]:
         if not passed:
-            raise VerificationError(f"check '{name}' failed: {claim} — {detail}")
+            raise VerificationError(f"check '{name}' failed: {label} — {detail}")
         return
-    rec = CheckRecord(_state["chapter"], name, claim, method, passed, detail)
+    rec = CheckRecord(_state["chapter"], name, claim, method, passed, detail, kind)
     _state["records"].append(rec)
     if not passed:
-        raise VerificationError(f"check '{name}' failed: {claim} — {detail}")
-    print(f"{CHECK_MARK} {name}: {claim} [{method}]")
+        raise VerificationError(f"check '{name}' failed: {label} — {detail}")
+    _emit(rec.line(), rec.payload())
 
 
 def _to_float_array(x: Any) -> np.ndarray:
@@ -163,15 +220,18 @@ def close(name: str, actual: Any, expected: Any, claim: str, *, atol: float = 0.
 
 
 def within_standard_errors(name: str, estimate: Any, expected: Any, std_error: Any, claim: str,
-                           k: float = 4.0) -> None:
-    """Monte Carlo check: ``|estimate − expected| ≤ k · std_error`` (k = 4 fails by chance < 1e-4)."""
+                           k: float = 4.0, *, why: str = "") -> None:
+    """Monte Carlo check: ``|estimate − expected| ≤ k · std_error`` (k = 4 fails by chance < 1e-4).
+
+    ``why`` states the check's false-alarm probability (and anything else the tolerance rests on).
+    """
     est, exp_, se = _to_float_array(estimate), _to_float_array(expected), _to_float_array(std_error)
     if np.any(se <= 0) or not np.all(np.isfinite(se)):
         raise ValueError("std_error must be finite and > 0")
     z = np.abs(est - exp_) / se
     ok = bool(np.all(np.isfinite(est)) and np.all(z <= k))
     detail = f"the estimate is {_fmt(float(np.max(z)))} standard errors away; allowed {k:g}"
-    _record(name, claim, f"Monte Carlo, within {k:g} standard errors", ok, detail)
+    _record(name, claim, f"Monte Carlo, within {k:g} standard errors" + (f": {why}" if why else ""), ok, detail)
 
 
 def less_than(name: str, value: Any, bound: Any, claim: str, *, why: str) -> None:
@@ -209,17 +269,36 @@ def wrong_variant(name: str, claim: str) -> Iterator[None]:
     finally:
         _state["quiet"] -= 1
     if failure is None:
-        _record(name, f"the wrong variant is rejected: {claim}", "wrong variant", False,
-                "the checks of the wrong variant all passed, so they cannot tell right from wrong")
+        _record(name, claim, "wrong variant", False,
+                "the checks of the wrong variant all passed, so they cannot tell right from wrong", "wrong variant")
     else:
-        _record(name, f"the wrong variant is rejected: {claim}", "wrong variant", True, str(failure))
+        _record(name, claim, "wrong variant", True, str(failure), "wrong variant")
+
+
+def unchecked(name: str, claim: str, reason: str) -> None:
+    """Record a stated step that has no check, and say why; the ledger lists it as unchecked.
+
+    Allowed in the errata appendix; in a chapter the book's build warns (so ``-W`` fails).
+    """
+    if not str(reason).strip():
+        raise ValueError("unchecked() needs a reason: say why the step has no check")
+    _record(name, claim, "unchecked", True, str(reason), "unchecked")
 
 
 def summary(expected: int | None = None) -> None:
-    """Print how many checks of the current chapter passed; with ``expected``, insist on that count."""
+    """Show how many checks of the current chapter passed; with ``expected``, insist on that count.
+
+    Unchecked steps (:func:`unchecked`) are not checks: they are counted apart.
+    """
     recs = [r for r in _state["records"] if r.chapter == _state["chapter"]]
-    passed = sum(r.passed for r in recs)
-    if expected is not None and len(recs) != expected:
-        raise VerificationError(f"chapter '{_state['chapter']}' ran {len(recs)} checks, expected {expected}: "
+    checks = [r for r in recs if r.kind != "unchecked"]
+    n_unchecked = len(recs) - len(checks)
+    passed = sum(r.passed for r in checks)
+    if expected is not None and len(checks) != expected:
+        raise VerificationError(f"chapter '{_state['chapter']}' ran {len(checks)} checks, expected {expected}: "
                                 f"a check cell was skipped or added without updating the count")
-    print(f"{passed} of {len(recs)} checks in '{_state['chapter']}' passed.")
+    text = SUMMARY_FORMAT.format(passed=passed, run=len(checks), chapter=_state["chapter"])
+    if n_unchecked:
+        text += f" {n_unchecked} stated step{'s are' if n_unchecked > 1 else ' is'} not checked."
+    _emit(text, {"type": "summary", "chapter": _state["chapter"], "passed": passed, "run": len(checks),
+                 "unchecked": n_unchecked})

@@ -163,3 +163,71 @@ def test_export_for_sampling_is_small_and_loads(tmp_path):
     assert ck.step == 3 and ck.extra["sampling_only"]
     with pytest.raises(ValueError, match="no optimizer state"):
         load_checkpoint(slim, optimizer=torch.optim.AdamW(TinyUNet().parameters()))
+
+
+def test_a_stale_temporary_file_is_removed_by_the_next_save(tmp_path):
+    """A save killed mid-write (SIGKILL) leaves ``.<name>.<pid>.<random>.partial``; the next save removes it,
+    but not the temporary file of a process that still runs, nor other files."""
+    good = _good(tmp_path)
+    dead_pid = 2 ** 22 + 7  # above Linux's pid_max: no such process
+    stale = tmp_path / f".good.pt.{dead_pid}.abc123.partial"
+    stale.write_bytes(b"x" * 1000)
+    live = tmp_path / f".good.pt.{os.getppid()}.def456.partial"
+    live.write_bytes(b"y")
+    other = tmp_path / f".other.pt.{dead_pid}.abc.partial"
+    other.write_bytes(b"z")
+    m = _model()
+    save_checkpoint(good, m, m, None, 1)
+    assert not stale.exists() and live.exists() and other.exists()
+    assert load_checkpoint(good).step == 1
+
+
+def test_temporary_file_name_is_identifiable(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    _good(tmp_path)
+    assert seen and seen[0].startswith(f".good.pt.{os.getpid()}.") and seen[0].endswith(".partial")
+
+
+def test_resume_refuses_another_configuration_before_touching_the_model(tmp_path):
+    path = tmp_path / "c.pt"
+    train(_model(), DATA, SCHED, _cfg(10), checkpoint=path)
+    m = _model()
+    before = _flat(m).clone()
+    with pytest.raises(ValueError, match=r"different configuration: batch_size: 64 in the checkpoint vs 32 now; "
+                                         r"lr: 0.002 in the checkpoint vs 0.01 now$"):
+        train(m, DATA, SCHED, TrainConfig(steps=20, batch_size=32, lr=1e-2, progress=False, device="cpu",
+                                          log_every=10, seed=3), resume_from=path)
+    with pytest.raises(ValueError, match="at step 10, beyond steps=5"):
+        train(m, DATA, SCHED, _cfg(5), resume_from=path)
+    with pytest.raises(ValueError, match="different model.*width"):
+        train(EpsMLP(width=16, depth=2, n_steps=100), DATA, SCHED, _cfg(20), resume_from=path)
+    with pytest.raises(ValueError, match="cosine"):  # the lr schedule differs
+        train(m, DATA, SCHED, _cfg(20, lr_schedule="cosine"), resume_from=path)
+    checkpoints.export_for_sampling(path, tmp_path / "e.pt")
+    with pytest.raises(ValueError, match="sampling-only export"):
+        train(m, DATA, SCHED, _cfg(20), resume_from=tmp_path / "e.pt")
+    assert torch.equal(_flat(m), before)
+    # run-only fields (steps with a constant lr, logging, device) may change
+    r = train(m, DATA, SCHED, TrainConfig(steps=12, batch_size=64, progress=False, device="cpu", log_every=3,
+                                          seed=3), resume_from=path)
+    assert r.step == 12 and r.history["start_step"] == 10
+
+
+def test_scheduler_and_ema_state_are_saved(tmp_path):
+    path = tmp_path / "c.pt"
+    train(_model(), DATA, SCHED, _cfg(7, lr_schedule="cosine", warmup_steps=3), checkpoint=path)
+    ck = load_checkpoint(path)
+    assert ck.scheduler_state["last_epoch"] == 7 and ck.ema_updates == 8  # the initial copy counts once
+    obj = torch.load(path, weights_only=True)
+    obj["version"], obj["scheduler"], obj["ema_updates"] = 1, None, None  # a version-1 file
+    torch.save(obj, tmp_path / "v1.pt")
+    assert load_checkpoint(tmp_path / "v1.pt").step == 7  # still loads for sampling
+    with pytest.raises(ValueError, match="no scheduler, EMA state"):
+        train(_model(), DATA, SCHED, _cfg(7, lr_schedule="cosine", warmup_steps=3), resume_from=tmp_path / "v1.pt")

@@ -25,23 +25,14 @@ def test_help_lists_every_option_with_defaults(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    assert "train" in out and "sample" in out
+    for cmd in ("train", "sample", "export", "doctor"):
+        assert cmd in out
 
 
 def test_module_entry_point():
     r = subprocess.run([sys.executable, "-m", "ddpm_course", "--help"], cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "train" in r.stdout
-
-
-def test_register_subcommand(capsys):
-    cli.register_subcommand("hello", "say hello", lambda p: p.add_argument("--name", default="x", help="who"),
-                            lambda a: print(f"hello {a.name}") or 0)
-    try:
-        assert cli.main(["hello", "--name", "ddpm"]) == 0
-        assert "hello ddpm" in capsys.readouterr().out
-    finally:
-        cli.SUBCOMMANDS.pop("hello")
 
 
 def test_tiny_train_and_sample(tmp_path, capsys):
@@ -73,19 +64,107 @@ def test_digits_train_writes_image_grid(tmp_path):
     assert (out / "samples.png").stat().st_size > 0
 
 
-def test_errors_are_clear(tmp_path, capsys):
-    assert cli.main(["train", "--steps", "0", "--out", str(tmp_path), "--no-progress"]) == 2
-    assert "steps" in capsys.readouterr().err
-    assert cli.main(["train", "--batch-size", "0", "--out", str(tmp_path), "--no-progress"]) == 2
-    assert cli.main(["train", "--lr", "-1", "--out", str(tmp_path), "--no-progress"]) == 2
-    assert cli.main(["train", "--device", "gpu7", "--out", str(tmp_path), "--no-progress"]) == 2
-    assert cli.main(["train", "--resume", "--out", str(tmp_path / "none"), "--no-progress"]) == 2
+def _one_error(capsys, args, *words):
+    """``args`` fails with exit status 2 and exactly one stderr line ``error: …`` naming ``words``."""
+    try:
+        code = cli.main(args)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, err)
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+TINY = ["--data", "ring", "--n-data", "200", "--batch-size", "32", "--n-steps", "20", "--width", "16",
+        "--depth", "1", "--n-samples", "20", "--no-progress", "--device", "cpu", "--checkpoint-every", "5"]
+
+
+@pytest.fixture(scope="module")
+def ring_run(tmp_path_factory):
+    """A 10-step ring checkpoint and its sampling export."""
+    out = tmp_path_factory.mktemp("ring")
+    assert cli.main(["train", *TINY, "--steps", "10", "--out", str(out)]) == 0
+    assert cli.main(["export", "--checkpoint", str(out / "checkpoint.pt"), "--out", str(out / "export.pt")]) == 0
+    return out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--n-data", "0"], ["--n-data"]), (["--width", "0"], ["--width"]), (["--depth", "0"], ["--depth"]),
+    (["--n-samples", "0"], ["--n-samples"]), (["--threads", "-3"], ["--threads"]), (["--steps", "0"], ["--steps"]),
+    (["--batch-size", "0"], ["--batch-size"]), (["--lr", "-1"], ["--lr"]), (["--lr", "nan"], ["--lr"]),
+    (["--lr", "inf"], ["--lr"]), (["--ema-decay", "1"], ["--ema-decay"]), (["--grad-clip", "-1"], ["--grad-clip"]),
+    (["--weight-decay", "-0.1"], ["--weight-decay"]), (["--seed", "-1"], ["--seed"]), (["--n-steps", "1"], ["--n-steps"]),
+    (["--log-every", "0"], ["--log-every"]), (["--checkpoint-every", "0"], ["--checkpoint-every"]),
+    (["--steps", "ten"], ["--steps", "integer"]), (["--data", "mnist"], ["mnist"]), (["--schedule", "x"], ["--schedule"]),
+    (["--device", "gpu7"], ["--device", "gpu7"]), (["--resume", "/no/such/checkpoint.pt"], ["no checkpoint"]),
+    (["--out", ""], ["--out", "empty"]),
+])
+def test_bad_train_arguments(tmp_path, capsys, args, words):
+    _one_error(capsys, ["train", *TINY, "--out", str(tmp_path / "o"), *args], *words)
+    assert not (tmp_path / "o" / "checkpoint.pt").exists()  # refused before any training
+
+
+def test_out_that_cannot_be_created(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    _one_error(capsys, ["train", *TINY, "--out", str(blocker / "run")], "cannot create", "--out")
+    _one_error(capsys, ["train", *TINY, "--out", str(blocker)], "cannot create")
+
+
+def test_bad_resumes(ring_run, tmp_path, capsys):
+    ck = str(ring_run / "checkpoint.pt")
+    out = ["--out", str(tmp_path / "o")]
+    _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", str(ring_run / "export.pt")],
+               "sampling-only export")
+    _one_error(capsys, ["train", *TINY, "--steps", "5", *out, "--resume", ck], "step 10", "--steps 5")
+    _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", ck, "--data", "digits"],
+               "different configuration", "--data digits")
+    # a ring checkpoint resumed with other data and width: refused, naming both
+    line = _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", ck, "--data", "moons",
+                               "--width", "64"], "different configuration")
+    assert "--data moons (checkpoint: ring)" in line and "width 64 (checkpoint: 16)" in line
+    _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", ck, "--lr", "0.01"], "--lr 0.01")
+    _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", ck, "--n-steps", "30"], "n_steps 30")
+    _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", ck, "--n-data", "300"], "--n-data 300")
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    assert cli.main(["sample", "--checkpoint", str(bad), "--out", str(tmp_path)]) == 2
-    assert "bad.pt" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        cli.main(["train", "--data", "mnist"])
+    _one_error(capsys, ["train", *TINY, "--steps", "20", *out, "--resume", str(bad)], "bad.pt")
+
+
+def test_bad_sample_and_export_arguments(ring_run, tmp_path, capsys):
+    ck, export = str(ring_run / "checkpoint.pt"), str(ring_run / "export.pt")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    out = ["--out", str(tmp_path / "s")]
+    _one_error(capsys, ["sample", "--checkpoint", ck, "--sampler", "ddim", "--steps", "0", *out], "--steps")
+    _one_error(capsys, ["sample", "--checkpoint", ck, "--sampler", "ddim", "--steps", "21", *out], "--steps 21")
+    _one_error(capsys, ["sample", "--checkpoint", ck, "--sampler", "ancestral", "--steps", "21", *out], "--steps 21")
+    _one_error(capsys, ["sample", "--checkpoint", ck, "--n", "0", *out], "--n")
+    _one_error(capsys, ["sample", "--checkpoint", ck, "--threads", "0", *out], "--threads")
+    _one_error(capsys, ["sample", "--checkpoint", ck, "--out", str(blocker / "x")], "cannot create")
+    _one_error(capsys, ["sample", "--checkpoint", str(tmp_path / "none.pt"), *out], "none.pt")
+    _one_error(capsys, ["sample", "--checkpoint", export, "--no-ema", *out], "--no-ema")
+    _one_error(capsys, ["sample", *out], "--checkpoint")
+    # every export error
+    _one_error(capsys, ["export", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "e.pt")], "none.pt")
+    _one_error(capsys, ["export", "--checkpoint", str(blocker), "--out", str(tmp_path / "e.pt")], "file")
+    _one_error(capsys, ["export", "--checkpoint", ck, "--out", str(tmp_path)], "path of the file")
+    _one_error(capsys, ["export", "--checkpoint", ck, "--out", ck], "onto itself")
+    _one_error(capsys, ["export", "--checkpoint", ck, "--out", str(blocker / "e.pt")], "e.pt")
+    _one_error(capsys, ["export", "--checkpoint", ck], "--out")
+    _one_error(capsys, ["doctor", "--requirements", str(tmp_path / "none.txt")], "none.txt")
+
+
+def test_no_traceback_from_the_module(tmp_path):
+    """The real entry point: one ``error:`` line and exit status 2, for an argument and for a file."""
+    for args in (["train", "--threads", "-3"], ["export", "--checkpoint", str(tmp_path / "x.pt"),
+                                                "--out", str(tmp_path / "y.pt")]):
+        r = subprocess.run([sys.executable, "-m", "ddpm_course", *args], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2 and r.stderr.startswith("error: ") and len(r.stderr.splitlines()) == 1, r.stderr
 
 
 def test_ctrl_c_exits_130_with_checkpoint(tmp_path, monkeypatch, capsys):

@@ -47,3 +47,21 @@ def test_errors():
         make_dataset("moons", None)
     with pytest.raises(ValueError):
         make_dataset("moons", 0)
+
+
+@pytest.mark.parametrize("name", ["moons", "swiss_roll"])
+def test_2d_sets_come_from_scikit_learn(name):
+    """moons / swiss_roll are scikit-learn's generators (random_state drawn from the generator), standardised."""
+    from sklearn.datasets import make_moons, make_swiss_roll
+
+    from ddpm_lib import data
+
+    seed = int(torch.randint(0, 2 ** 31 - 1, (), generator=torch.Generator().manual_seed(5)))
+    if name == "moons":
+        pts, centre, scale = make_moons(300, noise=0.1, random_state=seed)[0], data._MOONS_CENTRE, data._MOONS_SCALE
+    else:
+        pts = make_swiss_roll(300, noise=0.5, random_state=seed)[0][:, [0, 2]]
+        centre, scale = data._SWISS_CENTRE, data._SWISS_SCALE
+    x = make_dataset(name, 300, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    assert torch.allclose(x * scale + torch.tensor(centre, dtype=torch.float64),
+                          torch.as_tensor(pts, dtype=torch.float64), rtol=0, atol=1e-12)

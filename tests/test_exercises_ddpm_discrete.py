@@ -6,7 +6,8 @@ import math
 import pytest
 
 from ddpm_course.exercises import check
-from ddpm_course.exercises.ddpm_discrete import EXERCISE_ANCESTRAL_STEP, reference_ancestral_step
+from ddpm_course.exercises.ddpm_discrete import EXERCISE_ANCESTRAL_STEP
+from ddpm_course.solutions.ddpm_discrete import reference_ancestral_step
 
 EX = EXERCISE_ANCESTRAL_STEP
 

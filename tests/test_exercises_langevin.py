@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ddpm_course.exercises import check
-from ddpm_course.exercises.langevin import reference_langevin_step
+from ddpm_course.solutions.langevin import reference_langevin_step
 
 
 def test_reference_passes():
@@ -30,7 +30,7 @@ def test_reference_in_other_form_passes():
     (lambda x, s, h, z: x + h * s(x) - math.sqrt(2 * h) * z, "minus sign"),
     (lambda x, s, h, z: h * s(x) + math.sqrt(2 * h) * z, "current state x is missing"),
     (lambda x, s, h, z: x + s(x) + math.sqrt(2 * h) * z, "not multiplied by the step size"),
-    (lambda x, s, h, z: x + h * s(x + z) + math.sqrt(2 * h) * z, "Check each of the three terms"),
+    (lambda x, s, h, z: x + h * s(x + z) + math.sqrt(2 * h) * z, "none of the usual mistakes"),
 ])
 def test_mistakes_are_named(wrong, words):
     fb = check("langevin-step", wrong)
@@ -49,6 +49,6 @@ def test_in_place_change_is_caught():
 
 def test_wrong_shape_and_type_and_crash():
     assert "shape" in check("langevin-step", lambda x, s, h, z: (x + h * s(x)).sum(0)).hint
-    assert "torch.Tensor" in check("langevin-step", lambda x, s, h, z: 1.0).hint
+    assert "torch.Tensor" in check("langevin-step", lambda x, s, h, z: "1.0").hint
     fb = check("langevin-step", lambda x, s, h, z: 1 / 0)
     assert not fb.passed and "ZeroDivisionError" in fb.hint

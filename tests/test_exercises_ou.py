@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from ddpm_course.exercises import check
-from ddpm_course.exercises.ou import reference_vp_forward
+from ddpm_course.solutions.ou import reference_vp_forward
 
 EX = "ou-ex-vp-forward"
 
@@ -64,7 +64,7 @@ def _wrong(kind):
     ("one_long", "off-by-one"),
     ("no_sqrt", "square roots"),
     ("beta_not_sqrt", "variance"),
-    ("signal_no_sqrt", "√ᾱ_i x0"),
+    ("signal_no_sqrt", "scaled by ᾱ_i"),
     ("noise_sign", "sign error"),
     ("one_plus_beta", "1 − β_j"),
     ("prod_betas", "multiplied the β_j"),

@@ -6,7 +6,8 @@ import math
 import pytest
 
 from ddpm_course.exercises import check
-from ddpm_course.exercises.reverse_sde import EXERCISE_BACKWARD_STEP, reference_backward_step
+from ddpm_course.exercises.reverse_sde import EXERCISE_BACKWARD_STEP
+from ddpm_course.solutions.reverse_sde import reference_backward_step
 
 EX = EXERCISE_BACKWARD_STEP
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from ddpm_course.exercises import check
-from ddpm_course.exercises.score_matching import TWEEDIE_MISTAKES, reference_tweedie
+from ddpm_course.exercises.score_matching import EXERCISE_TWEEDIE
+from ddpm_course.solutions.score_matching import TWEEDIE_MISTAKES, reference_tweedie
 
 EX = "dsm-ex-tweedie"
 
@@ -46,7 +47,7 @@ WRONG = {
     ("abar_denominator", "divided by ᾱ"),
     ("sqrt_variance", "√(1 − ᾱ), a standard deviation"),
     ("score_as_noise", "ε-form"),
-    ("no_division", "forgot to divide"),
+    ("no_division", "forgot to undo the signal scale"),
     ("times_sqrt", "multiplied by √ᾱ"),
     ("score_term_only", "only the score term"),
     ("x_only", "only x_i"),

@@ -108,3 +108,25 @@ def test_markov_chain_path_shape():
 def test_bad_input(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: F.ou_variance(-1), "t must satisfy t >= 0"),
+    (lambda: F.ou_variance(torch.tensor([0.5, -0.1])), "t must satisfy t >= 0"),
+    (lambda: F.ou_mean_scale(float("nan")), "t must be a finite time"),
+    (lambda: F.ou_mean_scale(sp.Integer(-2)), "t must satisfy t >= 0"),
+    (lambda: F.vp_step(1.0, 1.5, 0.0), r"beta must lie in \[0, 1\]"),
+    (lambda: F.vp_step(1.0, -0.1, 0.0), r"beta must lie in \[0, 1\]"),
+    (lambda: F.vp_marginal(1.0, float("nan"), 0.0), r"alpha_bar must lie in \[0, 1\]"),
+    (lambda: F.vp_marginal(1.0, torch.tensor([0.5, 2.0]), 0.0), r"alpha_bar must lie in \[0, 1\]"),
+])
+def test_formula_functions_refuse_values_outside_their_domain(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
+
+
+def test_formula_functions_still_take_symbols():
+    t, b, x = sp.symbols("t beta x", positive=True)
+    assert sp.simplify(F.ou_variance(t) - (1 - sp.exp(-t))) == 0
+    assert sp.simplify(F.vp_step(x, b, 0) - sp.sqrt(1 - b) * x) == 0
+    assert F.ou_mean_scale(sp.Integer(0)) == 1

@@ -1,131 +1,181 @@
-"""The grader on tiny synthetic submissions: correct, wrong, crashing, looping, malformed.
+"""The grader's parts: names, CSV cells, atomic progress, resume, shards and merge, refusal without
+bubblewrap; and one sandboxed run split into two shards and merged (needs bubblewrap).
 
-The exercise and its checker are synthetic (defined in the notebooks' first cell), so
-the test does not depend on the chapters' exercises.
+The hostile submissions are in ``tests/test_grading_hostile.py``.
 """
 from __future__ import annotations
 
 import csv
-import json
+import os
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from ddpm_course import grading
+from ddpm_course.grading import cli, report, runner, sandbox, shard
+from ddpm_course.grading.report import Row, cell, escape_name
 
-SETUP = '''from ddpm_course.exercises import Feedback, register, check
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostile.build import CORRECT, SQRT_H, notebook  # noqa: E402
 
-@register("test-ex-square")
-def _checker(fn):
-    if fn(3) == 9:
-        return Feedback("test-ex-square", True, "squares correctly")
-    if fn(3) == 6:
-        return Feedback("test-ex-square", False, "you doubled x instead of squaring it")
-    return Feedback("test-ex-square", False, f"square(3) should be 9, got {fn(3)!r}")
-
-@register("test-ex-cube")
-def _cube_checker(fn):
-    ok = fn(2) == 8
-    return Feedback("test-ex-cube", ok, "cubes correctly" if ok else "cube(2) should be 8")
-'''
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _nb(*cells: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)] + [nbformat.v4.new_code_cell(c) for c in cells]
-    return nb
+def test_names_are_escaped_reversibly_and_formulas_neutralised():
+    assert escape_name("caf\udce9.ipynb") == "caf\\xe9.ipynb"           # an undecodable byte
+    assert escape_name("a\\xe9") == "a\\\\xe9"                          # never confused with one
+    assert escape_name("new\nline") == "new\\x0aline"
+    assert escape_name("café") == "café"
+    for bad in ("=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert cell(bad) == "'" + bad
+    assert cell("alice") == "alice" and cell("") == ""
 
 
-CHECK_SQUARE = 'check("test-ex-square", square)'
-CHECK_CUBE = 'check("test-ex-cube", cube)'
+def _touch_nb(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(), str(path))
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    subs = tmp_path_factory.mktemp("subs")
-    nbformat.write(_nb("def square(x):\n    return x * x", CHECK_SQUARE, "def cube(x):\n    return x**3", CHECK_CUBE),
-                   subs / "alice.ipynb")
-    # a wrong answer, and a stub that raises (a failed Feedback, not a crash)
-    nbformat.write(_nb("def square(x):\n    return 2 * x", CHECK_SQUARE,
-                       "def cube(x):\n    raise NotImplementedError('Exercise: write your answer here')", CHECK_CUBE),
-                   subs / "bob.ipynb")
-    # crashes before defining square (NameError in the checker cell), cube still graded
-    nbformat.write(_nb("1 / 0", CHECK_SQUARE, "def cube(x):\n    return x**3", CHECK_CUBE), subs / "carol.ipynb")
-    # one folder per student also works; square graded, then an endless loop before cube
-    (subs / "erin").mkdir()
-    nbformat.write(_nb("def square(x):\n    return x * x", CHECK_SQUARE, "while True:\n    pass",
-                       "def cube(x):\n    return x**3", CHECK_CUBE), subs / "erin" / "chapter.ipynb")
-    (subs / "frank.ipynb").write_text("{ this is not json", encoding="utf-8")
-    out = subs / "grades.csv"
-    assert grading.main([str(subs), "--out", str(out), "--timeout", "15", "--jobs", "2"]) == 0
-    with open(out, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return {(r["student"], r["exercise"]): r for r in rows}, rows
+def test_submissions_have_unique_ids_and_links_are_refused(tmp_path):
+    subs = tmp_path / "subs"
+    for rel in ("alice.ipynb", "alice/langevin.ipynb", "alice/old/langevin.ipynb", "bob/.ipynb_checkpoints/x.ipynb"):
+        _touch_nb(subs / rel)
+    _touch_nb(tmp_path / "outside.ipynb")
+    os.symlink(tmp_path / "outside.ipynb", subs / "evil.ipynb")
+    os.symlink(tmp_path, subs / "dirlink")
+    found = {s.id: s for s in shard.find_submissions(subs)}
+    assert set(found) == {"alice.ipynb", "alice/langevin.ipynb", "alice/old/langevin.ipynb", "evil.ipynb", "dirlink"}
+    assert {found[k].student for k in ("alice.ipynb", "alice/langevin.ipynb", "alice/old/langevin.ipynb")} == {"alice"}
+    assert "outside the submissions folder" in found["evil.ipynb"].refused
+    assert "symbolic link" in found["dirlink"].refused
+    assert not found["alice.ipynb"].refused
 
 
-def test_submissions_are_found(tmp_path):
-    (tmp_path / "zoe").mkdir()
-    (tmp_path / "zoe" / ".ipynb_checkpoints").mkdir()
-    for p in ("amy.ipynb", "zoe/ch1.ipynb", "zoe/.ipynb_checkpoints/ch1-checkpoint.ipynb", "notes.txt"):
-        (tmp_path / p).write_text("{}")
-    assert [(s, p.name) for s, p in grading.find_submissions(tmp_path)] == [("amy", "amy.ipynb"), ("zoe", "ch1.ipynb")]
+def test_shards_partition_the_submissions(tmp_path):
+    for k in range(40):
+        _touch_nb(tmp_path / f"s{k:02d}.ipynb")
+    subs = shard.find_submissions(tmp_path)
+    parts = [[s.id for s in subs if shard.in_shard(s, k, 3)] for k in (1, 2, 3)]
+    assert sorted(sum(parts, [])) == sorted(s.id for s in subs)
+    assert all(parts) and parts == [[s.id for s in subs if shard.in_shard(s, k, 3)] for k in (1, 2, 3)]
+    for bad in ("0/2", "3/2", "a/b", "2"):
+        with pytest.raises(ValueError):
+            shard.parse_shard(bad)
 
 
-def test_checker_calls_are_found():
-    nb = _nb(CHECK_SQUARE, "x = 1\ncheck('test-ex-cube', cube)  # again: check(\"test-ex-square\", f)")
-    assert grading.checker_ids(nb) == ["test-ex-square", "test-ex-cube"]
+def _fake_grader(monkeypatch, stop_after: int | None = None):
+    calls = []
+
+    def fake(sub, expected, cfg, slot=0):
+        calls.append(sub.id)
+        if stop_after is not None and len(calls) > stop_after:
+            raise KeyboardInterrupt  # the instructor's Ctrl-C (or a kill) mid-run
+        return [Row(sub.id, sub.student, sub.notebook, "langevin-step", "pass" if "good" in sub.id else "fail", "h")]
+
+    monkeypatch.setattr(runner, "grade_submission", fake)
+    return calls
 
 
-def test_correct_and_wrong_answers(graded):
-    by, _ = graded
-    assert by["alice", "test-ex-square"]["result"] == "pass"
-    assert by["alice", "test-ex-cube"]["result"] == "pass"
-    assert by["bob", "test-ex-square"]["result"] == "fail"
-    assert "doubled" in by["bob", "test-ex-square"]["hint"]
-    assert by["bob", "test-ex-square"]["passed"] == "0" and by["alice", "test-ex-square"]["passed"] == "1"
+def test_csv_is_complete_after_each_submission_and_resume_skips_them(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    for name in ("a-good", "b-bad", "c-good", "d-bad"):
+        _touch_nb(subs / f"{name}.ipynb")
+    out = tmp_path / "grades.csv"
+    _fake_grader(monkeypatch, stop_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        cli.grade_folder(subs, out, runner.Config(), jobs=1, log=lambda *a: None)
+    rows = report.read_csv(out)                     # a valid CSV with every finished submission
+    assert [r["submission"] for r in rows] == ["a-good.ipynb", "b-bad.ipynb"]
+    calls = _fake_grader(monkeypatch)
+    rows = cli.grade_folder(subs, out, runner.Config(), jobs=2, resume=True, log=lambda *a: None)
+    assert sorted(calls) == ["c-good.ipynb", "d-bad.ipynb"]
+    assert [r["passed"] for r in sorted(rows, key=lambda r: r["submission"])] == ["1", "0", "1", "0"]
+    assert len(list((tmp_path / "feedback").iterdir())) == 4
 
 
-def test_a_crash_still_grades_the_cells_that_ran(graded):
-    by, _ = graded
-    assert by["carol", "test-ex-square"]["result"] == "not run"
-    assert "NameError" in by["carol", "test-ex-square"]["hint"]
-    assert by["carol", "test-ex-cube"]["result"] == "pass"
+def test_merge_joins_and_rejects_conflicts(tmp_path):
+    a, b, out = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "all.csv"
+    report.write_csv([Row("x.ipynb", "x", "x.ipynb", "e", "pass").as_cells()], a)
+    report.write_csv([Row("y.ipynb", "y", "y.ipynb", "e", "fail", "hint").as_cells()], b)
+    assert shard.merge([a, b], out) == 2
+    assert [r["submission"] for r in report.read_csv(out)] == ["x.ipynb", "y.ipynb"]
+    report.write_csv([Row("x.ipynb", "x", "x.ipynb", "e", "fail").as_cells()], b)
+    with pytest.raises(ValueError, match="differently"):
+        shard.merge([a, b], out)
+    assert cli.main(["merge", "--out", str(out), str(a), str(tmp_path / "missing.csv")]) == 2
 
 
-def test_a_stub_fails_with_feedback(graded):
-    by, _ = graded
-    row = by["bob", "test-ex-cube"]
-    assert row["result"] == "fail" and "NotImplementedError" in row["hint"]
+def test_refuses_without_bubblewrap_unless_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    (tmp_path / "subs").mkdir()
+    assert cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bubblewrap" in err[0] and err[0].startswith("error:")
 
 
-def test_an_endless_loop_times_out_and_keeps_what_ran(graded):
-    by, _ = graded
-    assert by["erin", "test-ex-square"]["result"] == "pass"
-    assert by["erin", "test-ex-square"]["notebook"] == "chapter.ipynb"
-    assert by["erin", "test-ex-cube"]["result"] == "timeout"
-    assert "15 s" in by["erin", "test-ex-cube"]["hint"]
+def test_bad_arguments_are_one_line_errors(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(tmp_path / "nope"), "--out", str(tmp_path / "g.csv")])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit):
+        cli.main([str(tmp_path), "--shard", "3/2"])
 
 
-def test_a_malformed_file_gets_a_row_and_the_others_are_graded(graded):
-    by, rows = graded
-    frank = [r for r in rows if r["student"] == "frank"]
-    assert frank and all(r["result"] == "malformed" for r in frank)
-    assert {r["exercise"] for r in frank} == {"test-ex-square", "test-ex-cube"}
-    assert {r["student"] for r in rows} == {"alice", "bob", "carol", "erin", "frank"}
+@pytest.mark.skipif(sandbox.check_bwrap() is not None, reason="bubblewrap cannot run here")
+def test_two_shards_graded_in_the_sandbox_merge_into_the_whole(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    answers = {"ann.ipynb": CORRECT, "ben.ipynb": SQRT_H, "cat.ipynb": None}
+    for name, answer in answers.items():
+        nbformat.write(notebook(ROOT / "book", answer), str(subs / name))
+    parts = []
+    for k in (1, 2):
+        parts.append(tmp_path / f"grades-{k}.csv")
+        assert cli.main([str(subs), "--out", str(parts[-1]), "--shard", f"{k}/2", "--seed", "7",
+                         "--timeout", "60"]) == 0
+    merged = tmp_path / "grades.csv"
+    assert cli.main(["merge", "--out", str(merged), *map(str, parts)]) == 0
+    with open(merged, encoding="utf-8", newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    assert {k: r["result"] for k, r in rows.items()} == {"ann.ipynb": "pass", "ben.ipynb": "fail", "cat.ipynb": "fail"}
+    assert "√h instead of √(2h)" in rows["ben.ipynb"]["hint"]
+    assert all(r["sandbox"] == "bwrap" for r in rows.values())
+    assert cli.main([str(subs), "--out", str(merged), "--resume"]) == 0    # nothing left to grade
+    assert len(report.read_csv(merged)) == 3
 
 
-def test_check_logs_for_the_grader(tmp_path, monkeypatch):
-    from ddpm_course.exercises import CHECKERS, Feedback, check, register
+def test_without_the_sandbox_the_reference_import_would_pass(tmp_path):
+    """The control for the hostile tests: the trick works when nothing hides the solutions, and
+    the CSV says the run was unsandboxed."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    trick = "from ddpm_course.solutions.langevin import reference_langevin_step as langevin_step\n"
+    nb = notebook(ROOT / "book", None, trick)
+    nbformat.write(nb, str(subs / "cheat.ipynb"))
+    out = tmp_path / "grades.csv"
+    assert cli.main([str(subs), "--out", str(out), "--no-sandbox", "--timeout", "60", "--seed", "3"]) == 0
+    [row] = report.read_csv(out)
+    assert row["result"] == "pass" and row["sandbox"] == "none (--no-sandbox)"
+    assert "refers to a reference solution" in row["flags"]
 
-    register("test-ex-log")(lambda fn: Feedback("test-ex-log", fn() == 1, "hint text"))
-    try:
-        log = tmp_path / "log.jsonl"
-        monkeypatch.setenv("DDPM_GRADING_LOG", str(log))
-        check("test-ex-log", lambda: 1)
-        check("test-ex-log", lambda: 1 / 0)
-        lines = [json.loads(x) for x in log.read_text().splitlines()]
-        assert lines[0] == {"exercise": "test-ex-log", "passed": True, "hint": "hint text"}
-        assert lines[1]["passed"] is False and "ZeroDivisionError" in lines[1]["hint"]
-    finally:
-        CHECKERS.pop("test-ex-log", None)
+
+def test_what_comes_back_is_read_as_data_with_limits(tmp_path):
+    from ddpm_course.grading import protocol
+
+    out = tmp_path / "r.json"
+    for raw, why in [(b"", "nothing"), (b"[" * 100000 + b"]" * 100000, "not a result"),
+                     (b'{"version": 1, "status": "ok", "probes": {}, "probe_errors": {}, "verdict": "pass"}\n'
+                      b'{"passed": true}', "not a result"),
+                     (b"x" * (protocol.MAX_RESULT_BYTES + 1), "size limit")]:
+        out.write_bytes(raw)
+        doc, msg = protocol.read_result(out)
+        assert doc is None and why in msg
+    doc = {"version": 1, "status": "ok", "message": "", "probe_errors": {},
+           "probes": {"langevin-step": {"cases": [{"out": {"kind": "tensor", "shape": [2], "values": ["a", 1]}}] * 3}}}
+    assert protocol.verdicts(["langevin-step"], doc, 0)["langevin-step"][0] in ("fail", "error")
+    doc["probes"]["langevin-step"] = {"cases": "pass"}
+    assert protocol.verdicts(["langevin-step"], doc, 0)["langevin-step"][0] == "fail"
+    doc["probes"]["langevin-step"] = {"missing": "langevin_step"}
+    assert protocol.verdicts(["langevin-step"], doc, 0)["langevin-step"] == (
+        "fail", "the notebook defines no function langevin_step")

@@ -10,17 +10,32 @@ from ddpm_course import ledger
 from ddpm_lib import verify
 
 
-# -- small synthetic notebooks --------------------------------------------------------
+# -- small synthetic notebooks (outputs as verify stores them: a line and its record) ------
 def md(text):
     return nbformat.v4.new_markdown_cell(text)
 
 
-def code(source, *lines, count=1, outputs=None):
+def rec(name, claim, method="symbolic", kind="check"):
+    """A display output of one check, as verify shows it in a kernel."""
+    payload = {"type": "check", "chapter": "c", "name": name, "claim": claim, "method": method, "kind": kind,
+               "status": "unchecked" if kind == "unchecked" else "passed"}
+    return nbformat.v4.new_output("display_data", data={"text/plain": f"✔ {name}: {claim} [{method}]",
+                                                        verify.RECORD_MIME: payload})
+
+
+def summ(passed, run, chapter, unchecked=0):
+    payload = {"type": "summary", "chapter": chapter, "passed": passed, "run": run, "unchecked": unchecked}
+    return nbformat.v4.new_output("display_data", data={"text/plain": f"{passed} of {run} checks",
+                                                        verify.RECORD_MIME: payload})
+
+
+def text(*lines):
+    return nbformat.v4.new_output("stream", name="stdout", text="".join(line + "\n" for line in lines))
+
+
+def code(source, *outputs, count=1):
     cell = nbformat.v4.new_code_cell(source, execution_count=count)
-    if outputs is not None:
-        cell.outputs = outputs
-    elif lines:
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="".join(l + "\n" for l in lines))]
+    cell.outputs = list(outputs)
     return cell
 
 
@@ -35,64 +50,13 @@ def good_notebook():
         md("# The OU process\n\nSome prose."),
         code('g = setup("OU")', count=1),
         md("## Mean and variance"),
-        code("verify.symbolic_zero(...)", "✔ ou-mean: the mean decays like e^{-t/2} [symbolic]", count=2),
-        code("verify.close(...)", "some other output",
-             "✔ ou-var: Var[x_t] = 1 − e^{−t} on [0, T] [numeric, tolerance 1e-12: float rounding]",
-             "more text", count=3),
+        code("verify.symbolic_zero(...)", rec("ou-mean", "the mean decays like e^{-t/2}"), count=2),
+        code("verify.close(...)", text("some other output"),
+             rec("ou-var", "Var[x_t] = 1 − e^{−t} on [0, T]", "numeric, tolerance 1e-12: float rounding"),
+             text("more text"), count=3),
         md("## Summary"),
-        code("verify.summary(expected=2)", "2 of 2 checks in 'OU' passed.", count=4),
+        code("verify.summary(expected=2)", summ(2, 2, "OU"), count=4),
     )
-
-
-# -- line parsing -----------------------------------------------------------------------
-def test_check_line_simple():
-    assert ledger.parse_check_line("✔ a: b [symbolic]") == ("a", "b", "symbolic")
-
-
-def test_check_line_claim_with_brackets():
-    line = "✔ fp-half: E[x_t] solves ∂p = −∂[f p] + ½∂²[σ² p] on [0, T] [symbolic]"
-    assert ledger.parse_check_line(line) == ("fp-half", "E[x_t] solves ∂p = −∂[f p] + ½∂²[σ² p] on [0, T]",
-                                             "symbolic")
-
-
-def test_check_line_method_with_brackets_and_colons():
-    line = "✔ n: claim: with colon [numeric, tolerance 1e-06: grid error O(h²) [trapezoid]]"
-    assert ledger.parse_check_line(line) == ("n", "claim: with colon",
-                                             "numeric, tolerance 1e-06: grid error O(h²) [trapezoid]")
-
-
-def test_check_line_whitespace_and_non_checks():
-    assert ledger.parse_check_line("   ✔ a: b [m]  \r") == ("a", "b", "m")
-    assert ledger.parse_check_line("a: b [m]") is None            # no check mark
-    assert ledger.parse_check_line("✔ a: b") is None              # no method
-    assert ledger.parse_check_line("✔ a b [m]") is None           # no name separator
-    assert ledger.parse_check_line("✔ : b [m]") is None           # empty name
-
-
-def test_check_line_agrees_with_verify(capsys):
-    """The parser reads back exactly what verify prints, for every kind of check."""
-    chapter = verify._state["chapter"]
-    verify.reset()
-    verify.set_chapter("t")
-    verify.symbolic_zero("s", 0, "x − x = 0 for x in [a, b]")
-    verify.close("c", 1.0, 1.0, "E[x] = 1", atol=1e-9, why="rounding [float64]")
-    with verify.wrong_variant("w", "Var[x] = 2"):
-        verify.holds("inner", False, "never")
-    out = capsys.readouterr().out.splitlines()
-    parsed = [ledger.parse_check_line(line) for line in out]
-    assert parsed == [
-        ("s", "x − x = 0 for x in [a, b]", "symbolic"),
-        ("c", "E[x] = 1", "numeric, tolerance 1e-09: rounding [float64]"),
-        ("w", "the wrong variant is rejected: Var[x] = 2", "wrong variant"),
-    ]
-    verify.reset()
-    verify.set_chapter(chapter)
-
-
-def test_summary_line():
-    assert ledger.parse_summary_line("12 of 13 checks in 'Errata: it's [hard]' passed.") == (
-        12, 13, "Errata: it's [hard]")
-    assert ledger.parse_summary_line("12 of 13 checks passed") is None
 
 
 # -- whole notebooks ----------------------------------------------------------------------
@@ -108,49 +72,43 @@ def test_good_notebook():
                                                                     "passed", "check")
 
 
-def test_line_split_across_stream_outputs_and_list_sources():
-    nb = notebook(
-        code(["verify.holds(", "...)"], outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text=["✔ a: claim ", "[num"]),
-            nbformat.v4.new_output("stream", name="stdout", text="eric]\n"),
-            nbformat.v4.new_output("stream", name="stderr", text="✔ fake: not stdout [x]\n"),
-        ]),
-        code("verify.summary(expected=1)", "1 of 1 checks in 'c' passed."),
-    )
+def test_text_lines_without_records_are_not_read():
+    """Only records count: a check line printed as text (say, by hand) is not a verified claim."""
+    nb = notebook(code("print(...)", text("✔ fake: printed by hand [symbolic]")),
+                  code("verify.summary()", summ(0, 0, "c")))
     led = ledger.parse_notebook(nb)
-    assert led.problems == []
-    assert [(r.name, r.claim, r.method) for r in led.records] == [("a", "claim", "numeric")]
+    assert led.records == [] and led.problems == []
 
 
 def test_wrong_variant_record_and_duplicate_names_get_distinct_anchors():
     nb = notebook(
-        code("verify.x()", "✔ Same Name: one [symbolic]", "✔ Same Name: two [symbolic]",
-             "✔ w: the wrong variant is rejected: σ² = β [wrong variant]"),
-        code("verify.summary()", "3 of 3 checks in 'c' passed."),
+        code("verify.x()", rec("Same Name", "one"), rec("Same Name", "two"),
+             rec("w", "σ² = β", "wrong variant", kind="wrong variant")),
+        code("verify.summary()", summ(3, 3, "c")),
     )
     led = ledger.parse_notebook(nb)
     assert [r.anchor for r in led.records] == ["check-same-name", "check-same-name-2", "check-w"]
     w = led.records[2]
-    assert (w.kind, w.claim) == ("wrong variant", "σ² = β")
+    assert (w.kind, w.claim, w.shown_status) == ("wrong variant", "σ² = β", "wrong variant")
 
 
 def test_headings_inside_fences_are_ignored():
     nb = notebook(
         md("# Title\n\n```python\n# not a heading\n```\n:::{note}\n## nor this\n:::\n"),
-        code("verify.x()", "✔ a: b [m]"),
-        code("verify.summary()", "1 of 1 checks in 'c' passed."),
+        code("verify.x()", rec("a", "b")),
+        code("verify.summary()", summ(1, 1, "c")),
     )
     assert ledger.parse_notebook(nb).records[0].section == "Title"
 
 
 def test_section_titles_lose_inline_markup():
-    nb = notebook(md("## `000.txt` — *A note*"), code("verify.x()", "✔ a: b [m]"),
-                  code("verify.summary()", "1 of 1 checks in 'c' passed."))
+    nb = notebook(md("## `000.txt` — *A note*"), code("verify.x()", rec("a", "b")),
+                  code("verify.summary()", summ(1, 1, "c")))
     assert ledger.parse_notebook(nb).records[0].section == "000.txt — A note"
 
 
 def test_notebook_without_verify_needs_no_summary():
-    led = ledger.parse_notebook(notebook(md("# Intro"), code("print(1)", "1")))
+    led = ledger.parse_notebook(notebook(md("# Intro"), code("print(1)", text("1"))))
     assert led.problems == [] and not led.uses_verify and led.records == []
     assert led.chapter == "Intro"
 
@@ -160,43 +118,43 @@ def test_missing_summary_is_a_problem():
     nb = good_notebook()
     nb.cells = nb.cells[:-1]
     (p,) = ledger.parse_notebook(nb, "x.ipynb").problems
-    assert "no summary line" in p and "x.ipynb" in p
+    assert "no summary" in p and "x.ipynb" in p
 
 
 def test_verify_call_without_output_still_needs_summary():
-    nb = notebook(code("verify.symbolic_zero('a', 0, 'b')", count=1, outputs=[]))
+    nb = notebook(code("verify.symbolic_zero('a', 0, 'b')", count=1))
     (p,) = ledger.parse_notebook(nb).problems
-    assert "no summary line" in p
+    assert "no summary" in p
 
 
 def test_fewer_passed_than_run_is_a_problem():
     nb = good_notebook()
-    nb.cells[-1] = code("verify.summary()", "1 of 2 checks in 'OU' passed.", count=4)
+    nb.cells[-1] = code("verify.summary()", summ(1, 2, "OU"), count=4)
     probs = ledger.parse_notebook(nb).problems
     assert any("1 of 2 checks passed" in p for p in probs)
 
 
 def test_unexecuted_code_cell_is_a_problem():
     nb = good_notebook()
-    nb.cells.insert(2, code("x = 1", count=None, outputs=[]))
+    nb.cells.insert(2, code("x = 1", count=None))
     probs = ledger.parse_notebook(nb).problems
     assert len(probs) == 1 and "1 code cell was saved unexecuted (cell 3," in probs[0]
-    nb.cells.insert(4, code("y = 2", count=None, outputs=[]))
+    nb.cells.insert(4, code("y = 2", count=None))
     (p,) = ledger.parse_notebook(nb).problems
     assert "2 code cells were saved unexecuted (cells 3, 5," in p
 
 
 def test_empty_unexecuted_cell_is_fine():
     nb = good_notebook()
-    nb.cells.append(code("   \n", count=None, outputs=[]))
+    nb.cells.append(code("   \n", count=None))
     assert ledger.parse_notebook(nb).problems == []
 
 
 def test_count_mismatch_is_a_problem():
     nb = good_notebook()
-    nb.cells[3].outputs = []          # one check line lost
+    nb.cells[3].outputs = []          # one check's record lost
     probs = ledger.parse_notebook(nb).problems
-    assert len(probs) == 1 and "1 check lines are stored but the summary counts 2" in probs[0]
+    assert len(probs) == 1 and "1 check records are stored but the summary counts 2" in probs[0]
 
 
 def test_error_output_is_a_problem_unless_tagged():
@@ -233,3 +191,58 @@ def test_toc_files_order():
                                                             {"file": "book/ledger"}, {"file": "book/notation"}]}]}
     assert ledger.toc_files(toc) == ["book/intro", "book/notation", "book/ou_forward", "book/sub",
                                      "book/appendix_errata", "book/ledger"]
+
+
+# -- structured records (what verify stores in a notebook) ------------------------------------
+def _kernel_outputs(monkeypatch, run):
+    """Run ``run()`` as if in a kernel and return the display outputs verify made, as nbformat outputs."""
+    shown = []
+    monkeypatch.setattr(verify, "_in_kernel", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda data, raw: shown.append(data))
+    chapter = verify._state["chapter"]
+    verify.reset()
+    verify.set_chapter("Round trip")
+    try:
+        run()
+    finally:
+        verify.reset()
+        verify.set_chapter(chapter)
+    return [nbformat.v4.new_output("display_data", data=d) for d in shown]
+
+
+def test_verify_records_round_trip_through_a_notebook(monkeypatch):
+    def run():
+        verify.symbolic_zero("s", 0, "x − x = 0 for x in [a, b]")
+        with verify.wrong_variant("w", "Var[x] = 2"):
+            verify.holds("inner", False, "never")
+        verify.unchecked("u", "the tail bound", reason="needs a concentration inequality")
+        verify.summary(expected=2)
+
+    outs = _kernel_outputs(monkeypatch, run)
+    assert all(set(o["data"]) == {"text/plain", verify.RECORD_MIME} for o in outs)
+    assert outs[0]["data"]["text/plain"] == "✔ s: x − x = 0 for x in [a, b] [symbolic]"
+    assert outs[-1]["data"]["text/plain"] == ("2 of 2 checks in 'Round trip' passed. "
+                                              "1 stated step is not checked.")
+    nb = notebook(md("# Round trip"), code("verify.x()", *outs[:-1]),
+                  code("verify.summary(expected=2)", *outs[-1:]))
+    led = ledger.parse_notebook(nb)
+    assert led.problems == [] and led.summary == (2, 2) and led.n_unchecked == 1
+    assert [(r.name, r.kind, r.shown_status) for r in led.records] == [
+        ("s", "check", "passed"), ("w", "wrong variant", "wrong variant"), ("u", "unchecked", "unchecked")]
+    assert led.records[1].claim == "Var[x] = 2"
+    assert led.records[2].reason == "needs a concentration inequality"
+
+
+def test_records_not_text_are_read(monkeypatch):
+    outs = _kernel_outputs(monkeypatch, lambda: (verify.holds("a", True, "claim a"), verify.summary()))
+    outs[0]["data"]["text/plain"] = "anything a reader sees"     # the ledger does not parse it
+    led = ledger.parse_notebook(notebook(code("verify.x()", *outs)))
+    assert led.problems == [] and [r.claim for r in led.records] == ["claim a"]
+
+
+def test_lost_record_is_a_problem(monkeypatch):
+    outs = _kernel_outputs(monkeypatch, lambda: (verify.holds("a", True, "a"), verify.holds("b", True, "b"),
+                                                 verify.summary()))
+    led = ledger.parse_notebook(notebook(code("verify.x()", outs[0], outs[2])))
+    (p,) = led.problems
+    assert "1 check records are stored but the summary counts 2" in p

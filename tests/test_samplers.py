@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from ddpm_lib import Schedule, linear_schedule
 from ddpm_lib.metrics import noise_floor, sliced_wasserstein
 from ddpm_lib.mixtures import GaussianMixture, ring_mixture
-from ddpm_lib.samplers import (ddpm_ancestral, discrete_backward, eps_from_score, langevin, probability_flow_heun,
-                               reverse_sde_euler, score_from_eps)
+from ddpm_lib.samplers import (PathRecorder, ddpm_ancestral, discrete_backward, eps_from_score, langevin,
+                               probability_flow_heun, progress, reverse_sde_euler, sample_path, score_from_eps)
 
 F64 = torch.float64
 N_RING = 10_000  # particles for the ring tests (SWD noise floor ≈ 0.035)
@@ -59,7 +59,7 @@ def swd_to(gm: GaussianMixture, x: torch.Tensor, t: float = 0.0, seed: int = 99)
 def test_langevin_reaches_the_gaussian_with_its_O_h_variance_bias(h: float) -> None:
     """For s(x) = −x the chain x ← (1 − h) x + √(2h) z has stationary variance 2/(2 − h), not 1."""
     n = 40_000
-    x = langevin(lambda y: -y, 5 + noise(n, 1), h, 200, gen(1))
+    x = langevin(lambda y, t: -y, 5 + noise(n, 1), h, 200, generator=gen(1))
     var, mean = float(x.var()), float(x.mean())
     expected = 2 / (2 - h)
     se_var = expected * math.sqrt(2 / (n - 1))
@@ -70,7 +70,7 @@ def test_langevin_reaches_the_gaussian_with_its_O_h_variance_bias(h: float) -> N
 
 def test_langevin_with_a_mixture_score_keeps_the_law_for_a_small_step() -> None:
     gm = ring_mixture()
-    x = langevin(gm.score, gm.sample(N_RING, gen(2)), 1e-3, 200, gen(3))
+    x = langevin(gm.score_fn(), gm.sample(N_RING, gen(2)), 1e-3, 200, generator=gen(3))
     floor, _ = noise_floor(gm.sample, N_RING, repeats=3)
     assert swd_to(gm, x) < 1.5 * floor
 
@@ -91,15 +91,15 @@ def test_one_backward_step_matches_euler_maruyama_to_second_order() -> None:
     for h in (0.02, 0.01, 0.005):
         sch = Schedule(torch.full((3,), h, dtype=F64))
         t_n = float(sch.times[-1])
-        disc = mean_factor(lambda x, g: discrete_backward(score, sch, x, g, return_path=True)[1])
-        em = mean_factor(lambda x, g: reverse_sde_euler(score, x, [t_n - h, t_n], g))
+        disc = mean_factor(lambda x, g: sample_path(discrete_backward, score, x, sch, generator=g)[1])
+        em = mean_factor(lambda x, g: reverse_sde_euler(score, x, [t_n - h, t_n], generator=g))
         v = math.exp(-t_n) * var + 1 - math.exp(-t_n)
         assert disc == pytest.approx((1 - h / v) / math.sqrt(1 - h), rel=1e-12)
         assert em == pytest.approx(1 + h * (0.5 - 1 / v), rel=1e-12)
         diffs.append(abs(disc - em))
         # the noise of one step: √β_i z in both (same seed, start 0, score(0) = 0)
-        d0 = discrete_backward(score, sch, torch.zeros(4, 1, dtype=F64), gen(6), return_path=True)[1]
-        e0 = reverse_sde_euler(score, torch.zeros(4, 1, dtype=F64), [t_n - h, t_n], gen(6))
+        d0 = sample_path(discrete_backward, score, torch.zeros(4, 1, dtype=F64), sch, generator=gen(6))[1]
+        e0 = reverse_sde_euler(score, torch.zeros(4, 1, dtype=F64), [t_n - h, t_n], generator=gen(6))
         torch.testing.assert_close(d0, e0, rtol=1e-12, atol=0)
     assert all(dd < 10 * h * h for dd, h in zip(diffs, (0.02, 0.01, 0.005)))
     assert 3.5 < diffs[0] / diffs[1] < 4.5 and 3.5 < diffs[1] / diffs[2] < 4.5  # O(h²)
@@ -128,8 +128,8 @@ def test_index_bookkeeping_beats_the_off_by_one_variant() -> None:
         sch = ramp(n, 1.0)
         T = float(sch.times[-1])
         exact = var * math.exp(-T / 2) / (math.exp(-T) * var + 1 - math.exp(-T))
-        lib = mean_factor(lambda x, g: discrete_backward(score, sch, x, g))
-        wrong = mean_factor(lambda x, g: discrete_backward(shifted_score(score, sch), sch, x, g))
+        lib = mean_factor(lambda x, g: discrete_backward(score, x, sch, generator=g))
+        wrong = mean_factor(lambda x, g: discrete_backward(shifted_score(score, sch), x, sch, generator=g))
         # the library uses exactly (t_i, β_i): the product of the per-step factors
         b, t = sch.betas.tolist(), sch.times.tolist()
         prod = math.prod((1 - b[i] / (math.exp(-t[i]) * var + 1 - math.exp(-t[i]))) / math.sqrt(1 - b[i])
@@ -166,9 +166,9 @@ def run_sampler(name: str, ring: dict, n: int, seed: int = 1, sign: float = 1.0,
         score = lambda x, t: exact(x, t) - x  # noqa: E731
     x_T = noise(N_RING, seed=seed)
     if name == "reverse_sde_euler":
-        return reverse_sde_euler(score, x_T, grid, gen(seed + 100)), float(grid[0])
+        return reverse_sde_euler(score, x_T, grid, generator=gen(seed + 100)), float(grid[0])
     if name == "discrete_backward":
-        return discrete_backward(score, sch, x_T, gen(seed + 100)), 0.0
+        return discrete_backward(score, x_T, sch, generator=gen(seed + 100)), 0.0
     if name == "probability_flow_heun":
         return probability_flow_heun(score, x_T, grid), float(grid[0])
     raise ValueError(name)
@@ -199,10 +199,11 @@ def test_wrong_drift_sign_does_not_recover_the_ring(name: str, ring: dict) -> No
 @pytest.mark.parametrize("variance", ["beta", "beta_tilde"])
 def test_ddpm_ancestral_with_the_exact_eps_recovers_the_ring(variance: str, ring: dict) -> None:
     sch = scaled_linear(500)
-    x = ddpm_ancestral(ring["gm"].eps_fn(sch), sch, noise(N_RING, seed=3), gen(4), variance=variance)
+    x = ddpm_ancestral(ring["gm"].eps_fn(sch), noise(N_RING, seed=3), sch, generator=gen(4), variance=variance)
     assert swd_to(ring["gm"], x) < 1.5 * ring["floor"]
     # and through the converters, from the OU score (ε at t_i rather than at the discrete marginal)
-    x = ddpm_ancestral(eps_from_score(ring["score"], sch), sch, noise(N_RING, seed=3), gen(4), variance=variance)
+    x = ddpm_ancestral(eps_from_score(ring["score"], sch), noise(N_RING, seed=3), sch, generator=gen(4),
+                       variance=variance)
     assert swd_to(ring["gm"], x) < 1.5 * ring["floor"]
 
 
@@ -215,7 +216,7 @@ def test_ddpm_ancestral_update_formula_and_no_noise_at_the_last_step() -> None:
         return torch.full_like(x, 0.5)
 
     x4 = noise(3, seed=1)
-    path = ddpm_ancestral(eps, sch, x4, gen(2), return_path=True)
+    path = sample_path(ddpm_ancestral, eps, x4, sch, generator=gen(2))
     assert path.shape == (5, 3, 2)
     assert [c.tolist() for c in calls] == [[i] * 3 for i in (4, 3, 2, 1)]
     assert all(c.dtype == torch.long for c in calls)
@@ -223,7 +224,8 @@ def test_ddpm_ancestral_update_formula_and_no_noise_at_the_last_step() -> None:
     expected_x0 = (path[1 - 0 + 2] - b[1] / math.sqrt(1 - ab[1]) * 0.5) / math.sqrt(1 - b[1])  # from x_1, no noise
     torch.testing.assert_close(path[4], expected_x0)
     # posterior variance β̃ gives smaller noise than β at every step
-    d_beta = (ddpm_ancestral(eps, sch, x4, gen(2)) - ddpm_ancestral(lambda x, i: torch.zeros_like(x), sch, x4, gen(2)))
+    d_beta = (ddpm_ancestral(eps, x4, sch, generator=gen(2))
+              - ddpm_ancestral(lambda x, i: torch.zeros_like(x), x4, sch, generator=gen(2)))
     assert torch.isfinite(d_beta).all()
 
 
@@ -235,7 +237,7 @@ def test_probability_flow_is_deterministic_and_reversible(ring: dict) -> None:
     torch.testing.assert_close(z, probability_flow_heun(ring["score"], x0, grid, direction="forward"))
     back = probability_flow_heun(ring["score"], z, grid, direction="backward")
     assert float((back - x0).abs().max()) < 1e-3
-    path = probability_flow_heun(ring["score"], x0, grid, direction="forward", return_path=True)
+    path = sample_path(probability_flow_heun, ring["score"], x0, grid, direction="forward")
     assert path.shape == (201, 500, 2)
     torch.testing.assert_close(path[0], x0)
     torch.testing.assert_close(path[-1], z)
@@ -263,13 +265,12 @@ def test_score_eps_converters_round_trip(ring: dict) -> None:
     score = score_from_eps(eps, sch)
     for i in (1, 7, 20):
         exact = gm.diffuse_discrete(float(sch.alpha_bars[i])).score(x)
-        torch.testing.assert_close(score(x, i), exact)
         torch.testing.assert_close(score(x, float(sch.times[i])), exact)  # a grid time maps to its step
         torch.testing.assert_close(score(x, float(sch.times[i]) + 0.2 * float(sch.betas[i])), exact)
         torch.testing.assert_close(eps_from_score(score, sch)(x, i), eps(x, i))
     steps = torch.tensor([1, 5, 5, 9, 20, 2, 3])
-    torch.testing.assert_close(score(x, steps), torch.stack([score(x[j:j + 1], int(k))[0] for j, k in enumerate(steps)]))
-    torch.testing.assert_close(score(x, sch.times[steps]), score(x, steps))
+    torch.testing.assert_close(score(x, sch.times[steps]),
+                               torch.stack([score(x[j:j + 1], float(sch.times[k]))[0] for j, k in enumerate(steps)]))
     torch.testing.assert_close(eps_from_score(score, sch)(x, steps), eps(x, steps))
     # eps_from_score of the OU score evaluates at t_i
     e = eps_from_score(gm.score_fn(), sch)(x, steps)
@@ -278,33 +279,42 @@ def test_score_eps_converters_round_trip(ring: dict) -> None:
     torch.testing.assert_close(e, ref)
     with pytest.raises(ValueError, match="outside this schedule's times"):
         score(x, 50.0)
-    with pytest.raises(TypeError, match="step must be an int"):
+    with pytest.raises(TypeError, match="takes a forward time"):
         score(x, "3")
+    with pytest.raises(TypeError, match="for an integer step i call the ε-predictor"):  # a step is not a time
+        score(x, 3)
+    with pytest.raises(TypeError, match="takes a forward time"):
+        score(x, steps)
 
 
 # -- reproducibility, shapes and argument checks -------------------------------------------
 def test_generators_make_runs_reproducible(ring: dict) -> None:
     sch = linear_schedule(20)
     x = noise(100)
-    for run in (lambda g: reverse_sde_euler(ring["score"], x, sch.times[1:], g),
-                lambda g: discrete_backward(ring["score"], sch, x, g),
-                lambda g: ddpm_ancestral(ring["gm"].eps_fn(sch), sch, x, g),
-                lambda g: langevin(ring["gm"].score, x, 0.01, 20, g)):
+    for run in (lambda g: reverse_sde_euler(ring["score"], x, sch.times[1:], generator=g),
+                lambda g: discrete_backward(ring["score"], x, sch, generator=g),
+                lambda g: ddpm_ancestral(ring["gm"].eps_fn(sch), x, sch, generator=g),
+                lambda g: langevin(ring["score"], x, 0.01, 20, generator=g)):
         torch.testing.assert_close(run(gen(3)), run(gen(3)))
         assert not torch.equal(run(gen(3)), run(gen(4)))
 
 
-def test_return_path_shapes_and_progress(ring: dict, capsys: pytest.CaptureFixture) -> None:
+def test_path_recorder_shapes_and_progress(ring: dict, capsys: pytest.CaptureFixture) -> None:
     sch = linear_schedule(10)
     x = noise(5)
-    assert reverse_sde_euler(ring["score"], x, sch.times[1:], gen(), return_path=True).shape == (10, 5, 2)
-    assert discrete_backward(ring["score"], sch, x, gen(), return_path=True).shape == (11, 5, 2)
-    assert ddpm_ancestral(ring["gm"].eps_fn(sch), sch, x, gen(), return_path=True).shape == (11, 5, 2)
-    assert langevin(ring["gm"].score, x, 0.1, 4, gen(), return_path=True).shape == (5, 5, 2)
-    p = discrete_backward(ring["score"], sch, x, gen(), return_path=True)
-    torch.testing.assert_close(p[0], x)
-    discrete_backward(ring["score"], sch, x, gen(), progress=True)
+    assert sample_path(reverse_sde_euler, ring["score"], x, sch.times[1:], generator=gen()).shape == (10, 5, 2)
+    assert sample_path(discrete_backward, ring["score"], x, sch, generator=gen()).shape == (11, 5, 2)
+    assert sample_path(ddpm_ancestral, ring["gm"].eps_fn(sch), x, sch, generator=gen()).shape == (11, 5, 2)
+    assert sample_path(langevin, ring["score"], x, 0.1, 4, generator=gen()).shape == (5, 5, 2)
+    rec = PathRecorder()
+    out = discrete_backward(ring["score"], x, sch, generator=gen(), callback=rec)
+    torch.testing.assert_close(rec.path[0], x)
+    torch.testing.assert_close(rec.path[-1], out)
+    assert rec.where == list(range(10, -1, -1))  # the step each state is at
+    discrete_backward(ring["score"], x, sch, generator=gen(), callback=progress("discrete backward"))
     assert "discrete backward" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="nothing recorded"):
+        PathRecorder().path
 
 
 @settings(max_examples=20, deadline=None)
@@ -315,15 +325,15 @@ def test_bad_time_grids_are_rejected_and_good_ones_run(grid: list[float]) -> Non
     ok = (len(grid) >= 2 and all(math.isfinite(t) for t in grid) and grid[0] > 0
           and all(b > a for a, b in zip(grid, grid[1:])))
     if ok:
-        assert reverse_sde_euler(score, x, grid, gen()).shape == x.shape
+        assert reverse_sde_euler(score, x, grid, generator=gen()).shape == x.shape
     else:
-        with pytest.raises(ValueError, match="t_grid"):
-            reverse_sde_euler(score, x, grid, gen())
+        with pytest.raises(ValueError, match="grid"):
+            reverse_sde_euler(score, x, grid, generator=gen())
 
 
 def test_bad_inputs_raise_clear_errors(ring: dict) -> None:
     s, sch, x = ring["score"], linear_schedule(5), noise(4)
-    with pytest.raises(ValueError, match=r"t_grid must lie in \(0, T\]"):
+    with pytest.raises(ValueError, match=r"grid must lie in \(0, T\]"):
         reverse_sde_euler(s, x, [0.0, 1.0])
     with pytest.raises(ValueError, match="strictly increasing"):
         probability_flow_heun(s, x, [2.0, 1.0])
@@ -331,28 +341,28 @@ def test_bad_inputs_raise_clear_errors(ring: dict) -> None:
         probability_flow_heun(s, x, torch.ones(2, 2))
     with pytest.raises(ValueError, match="finite"):
         reverse_sde_euler(s, x, [0.1, float("nan")])
-    with pytest.raises(ValueError, match="x_T must be finite"):
+    with pytest.raises(ValueError, match="x must be finite"):
         reverse_sde_euler(s, torch.full((2, 2), float("inf")), [0.1, 1.0])
     with pytest.raises(ValueError, match="step_size must be a finite number > 0"):
-        langevin(ring["gm"].score, x, 0.0, 10)
+        langevin(s, x, 0.0, 10)
     with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
-        langevin(ring["gm"].score, x, 0.1, 0)
+        langevin(s, x, 0.1, 0)
     with pytest.raises(TypeError, match="n_steps must be an integer"):
-        langevin(ring["gm"].score, x, 0.1, 2.5)
+        langevin(s, x, 0.1, 2.5)
     with pytest.raises(TypeError, match="score must be a callable"):
-        discrete_backward(None, sch, x)
-    with pytest.raises(TypeError, match="schedule must be a ddpm_lib.Schedule"):
-        discrete_backward(s, [0.1, 0.2], x)
+        discrete_backward(None, x, sch)
+    with pytest.raises(TypeError, match="grid of this sampler must be a ddpm_lib.Schedule"):
+        discrete_backward(s, x, [0.1, 0.2])
     with pytest.raises(TypeError, match="generator must be a torch.Generator"):
-        discrete_backward(s, sch, x, generator=3)
+        discrete_backward(s, x, sch, generator=3)
     with pytest.raises(ValueError, match="variance must be 'beta' or 'beta_tilde'"):
-        ddpm_ancestral(ring["gm"].eps_fn(sch), sch, x, variance="sigma")
+        ddpm_ancestral(ring["gm"].eps_fn(sch), x, sch, variance="sigma")
     with pytest.raises(ValueError, match="direction must be 'backward' or 'forward'"):
         probability_flow_heun(s, x, [0.1, 1.0], direction="up")
     with pytest.raises(ValueError, match=r"score must return a tensor of the state's shape \(4, 2\)"):
-        discrete_backward(lambda y, t: y[:, :1], sch, x)
-    with pytest.raises(ValueError, match=r"x_n must have \(batch, \.\.\.\)"):
-        ddpm_ancestral(ring["gm"].eps_fn(sch), sch, torch.zeros(2))
+        discrete_backward(lambda y, t: y[:, :1], x, sch)
+    with pytest.raises(ValueError, match=r"x must have \(batch, \.\.\.\)"):
+        ddpm_ancestral(ring["gm"].eps_fn(sch), torch.zeros(2), sch)
 
 
 def test_ddim_is_deterministic_and_recovers_the_ring():
@@ -364,20 +374,20 @@ def test_ddim_is_deterministic_and_recovers_the_ring():
     gm = ring_mixture()                       # 8 modes on the circle of radius 3, std 0.3
     sched = linear_schedule(1000)
     x_n = torch.randn(4000, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    out = ddim(gm.eps_fn(sched), sched, x_n)
-    assert torch.equal(out, ddim(gm.eps_fn(sched), sched, x_n))
+    out = ddim(gm.eps_fn(sched), x_n, sched)
+    assert torch.equal(out, ddim(gm.eps_fn(sched), x_n, sched))
     radius = out.norm(dim=1)
     assert abs(float(radius.mean()) - 3.0) < 0.05          # the radius of the data, E|x| ≈ 3.0
     assert abs(float(radius.std()) - 0.3) < 0.05           # the modes' width
     counts = torch.bincount(gm.responsibilities(out).argmax(dim=1), minlength=8).double()
     sd = (4000 * (1 / 8) * (7 / 8)) ** 0.5                  # binomial sd of a mode's count
     assert bool(((counts - 500).abs() < 4 * sd).all())
-    coarse = ddim(gm.eps_fn(sched), sched, x_n, steps=10)
+    coarse = ddim(gm.eps_fn(sched), x_n, sched, steps=10)
     assert abs(float(coarse.norm(dim=1).std()) - 0.3) > abs(float(radius.std()) - 0.3)  # more steps, better
-    path = ddim(gm.eps_fn(sched), sched, x_n[:5], steps=10, return_path=True)
+    path = sample_path(ddim, gm.eps_fn(sched), x_n[:5], sched, steps=10)
     assert path.shape == (11, 5, 2)
     with pytest.raises(ValueError, match="at most the schedule's n = 1000"):
-        ddim(gm.eps_fn(sched), sched, x_n, steps=5000)
+        ddim(gm.eps_fn(sched), x_n, sched, steps=5000)
 
 
 def test_on_original_steps_evaluates_the_predictor_at_tau():

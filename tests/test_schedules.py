@@ -138,3 +138,17 @@ def test_respace_keeps_the_noise_levels():
     assert torch.allclose(same.betas, s.betas) and torch.equal(taus_all, torch.arange(1001))
     with pytest.raises(ValueError, match="at most the schedule's n = 1000"):
         s.respace(1001)
+
+
+def test_bad_schedule_inputs_raise_clear_errors():
+    from ddpm_lib.schedules import cosine_alpha_bar
+
+    with pytest.raises(ValueError, match="beta_start must be <= beta_end"):
+        linear_schedule(10, 0.02, 0.01)
+    with pytest.raises(ValueError, match=r"u = i/n must lie in \[0, 1\], got NaN"):
+        cosine_alpha_bar(float("nan"))
+    with pytest.raises(ValueError, match=r"u = i/n must lie in \[0, 1\]"):
+        cosine_alpha_bar(-0.5)
+    with pytest.raises(ValueError, match=r"u = i/n must lie in \[0, 1\]"):
+        cosine_alpha_bar(torch.tensor([0.0, 1.5]))
+    assert float(cosine_alpha_bar(0.0)) == pytest.approx(1.0)

@@ -6,7 +6,7 @@ import ast
 import nbformat
 import yaml
 
-from ddpm_course import student
+from ddpm_course import student, student_release
 from ddpm_course.student import STUB, strip_solution_markdown, stub_source, student_notebook
 
 SOLUTION = '''import torch
@@ -122,3 +122,39 @@ def test_written_notebooks_and_student_source(tmp_path):
     copied = nbformat.read(str(tmp_path / "src" / "book" / "ch.ipynb"), as_version=4)
     assert STUB in copied.cells[2].source and copied.cells[1].outputs
     assert "return x + 1" in nbformat.read(str(repo / "book" / "ch.ipynb"), as_version=4).cells[2].source
+
+
+def test_stubs_drop_every_comment_of_the_solution():
+    out = stub_source("def langevin_step(x, score, h, z):  # the answer: x + h s\n"
+                      "    # x + h s(x) + sqrt(2h) z\n    return x + h * score(x)\n"
+                      "def g(a,  # a hint in the header\n      b):\n    '''Doc.'''\n    # secret\n    return a\n")
+    assert "#" not in out and "sqrt(2h)" not in out and "hint" not in out
+    assert '"""Doc."""' in out or "'''Doc.'''" in out
+    ast.parse(out)
+
+
+def test_book_stubs_give_nothing_away():
+    nb = student_notebook(nbformat.read("book/langevin.ipynb", as_version=4))
+    [stub] = [c for c in nb.cells if c.cell_type == "code" and "def langevin_step" in c.source]
+    assert "sqrt" not in stub.source and "#" not in stub.source and STUB in stub.source
+
+
+def test_scrub_removes_solutions_from_downloadable_sources(tmp_path):
+    src = tmp_path / "_sources" / "book"
+    src.mkdir(parents=True)
+    nb = nbformat.read("book/langevin.ipynb", as_version=4)
+    nbformat.write(nb, str(src / "langevin.ipynb"))
+    (src / "page.md").write_text("Text.\n\n```{solution} ex\nThe secret answer is 42.\n```\n", encoding="utf-8")
+    leaks_before = student_release.find_leaks(tmp_path, "book")
+    assert leaks_before, "the leak search must find the unscrubbed solutions"
+    assert student_release.scrub_sources(tmp_path) == 2
+    assert "secret" not in (src / "page.md").read_text(encoding="utf-8")
+    assert student_release.find_leaks(tmp_path, "book") == []
+
+
+def test_student_package_has_no_solutions(tmp_path):
+    pkg = student_release.make_student_package(".", tmp_path / "package")
+    assert (pkg / "ddpm_course" / "exercises" / "data" / "langevin-step.json").is_file()
+    assert not (pkg / "ddpm_course" / "solutions").exists()
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pkg.rglob("*.py"))
+    assert "def reference_" not in text and "def kl_reference" not in text

@@ -168,12 +168,13 @@ def test_eps_error_by_step_is_zero_for_the_exact_eps():
     assert float(err.min()) > 0.1  # an untrained model is far off
 
 
-@pytest.mark.parametrize("sampler", ["ancestral", "ddim"])
+@pytest.mark.parametrize("sampler", ["ancestral", "ddim", "dpm++2m"])
 def test_sample_shapes(sampler):
     m = EpsMLP(width=16, depth=1, n_steps=100)
-    x = sample(m, SCHED, 50, (2,), generator=torch.Generator().manual_seed(0), sampler=sampler, steps=20)
+    steps = None if sampler == "ancestral" else 20  # the ancestral sampler runs every step
+    x = sample(m, SCHED, 50, (2,), generator=torch.Generator().manual_seed(0), sampler=sampler, steps=steps)
     assert x.shape == (50, 2) and torch.isfinite(x).all()
-    y = sample(m, SCHED, 50, (2,), generator=torch.Generator().manual_seed(0), sampler=sampler, steps=20)
+    y = sample(m, SCHED, 50, (2,), generator=torch.Generator().manual_seed(0), sampler=sampler, steps=steps)
     assert torch.equal(x, y)
     with pytest.raises(ValueError, match="unknown sampler"):
         sample(m, SCHED, 5, (2,), sampler="euler")
@@ -185,3 +186,82 @@ def test_ddim_with_exact_eps_recovers_the_mixture():
                sampler="ddim", steps=100)
     r = x.norm(dim=1)
     assert abs(float(r.mean()) - 3.0) < 0.1
+
+
+def test_dsm_loss_reductions_agree_and_check_inputs():
+    m = EpsMLP(width=16, depth=1, n_steps=100)
+    x = _data(64)
+    per = dsm_loss(m, x, SCHED, torch.Generator().manual_seed(3), reduction="none")
+    mean = dsm_loss(m, x, SCHED, torch.Generator().manual_seed(3))
+    assert per.shape == (64,) and torch.allclose(per.mean(), mean)
+    with pytest.raises(ValueError, match="reduction"):
+        dsm_loss(m, x, SCHED, reduction="sum")
+    with pytest.raises(ValueError, match="finite"):
+        dsm_loss(m, torch.full((4, 2), float("nan")), SCHED)
+    with pytest.raises(TypeError, match="Schedule"):
+        dsm_loss(m, x, "linear")
+
+
+def test_dsm_loss_draws_x_i_by_the_closed_form():
+    """With a predictor that returns its input, the loss is mean ‖x_i − ε‖² with x_i = √ᾱ x_0 + √(1−ᾱ) ε."""
+    x0 = _data(32).double()
+    got = dsm_loss(lambda x, i: x, x0, SCHED, torch.Generator().manual_seed(4), reduction="none")
+    g = torch.Generator().manual_seed(4)
+    i = torch.randint(1, SCHED.n + 1, (32,), generator=g)
+    eps = torch.randn(x0.shape, generator=g, dtype=torch.float64)
+    ab = SCHED.alpha_bars[i][:, None]
+    want = ((ab.sqrt() * x0 + (1 - ab).sqrt() * eps - eps) ** 2).mean(1)
+    assert torch.allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_lr_schedule_is_the_config_curve():
+    cfg = _cfg(steps=20, lr_schedule="cosine", warmup_steps=5, lr_min_ratio=0.2)
+    r = train(EpsMLP(width=8, depth=1, n_steps=100), _data(), SCHED, cfg)
+    assert math.isclose(r.optimizer.param_groups[0]["lr"], cfg.lr * cfg.lr_factor(20))
+    assert math.isclose(cfg.lr_factor(0), 0.2) and math.isclose(cfg.lr_factor(5), 1.0)
+    assert math.isclose(cfg.lr_factor(20), 0.2)
+
+
+class _PointModel(torch.nn.Module):
+    """Not a ddpm_lib class: the data shape is read from its ``dim``, not from its name."""
+
+    def __init__(self):
+        super().__init__()
+        self.dim = 3
+        self.lin = torch.nn.Linear(3, 3)
+
+    def forward(self, x, i):
+        return self.lin(x)
+
+
+def test_data_shape_comes_from_the_model_attributes():
+    with pytest.raises(ValueError, match=r"does not fit _PointModel: it needs \(N, 3\)"):
+        train(_PointModel(), _data(), SCHED, _cfg(steps=2))
+    r = train(_PointModel(), torch.randn(64, 3), SCHED, _cfg(steps=2))
+    assert r.step == 2
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(seed=-1), ValueError, "seed"), (dict(seed=1.5), TypeError, "seed"), (dict(ema_warmup="yes"), TypeError,
+     "ema_warmup"), (dict(compile=1), TypeError, "compile"), (dict(lr_schedule="step"), ValueError, "lr_schedule"),
+    (dict(lr_min_ratio=2.0), ValueError, "lr_min_ratio"), (dict(warmup_steps=-1), ValueError, "warmup_steps"),
+    (dict(grad_clip=0.0), ValueError, "grad_clip"), (dict(log_every=0), ValueError, "log_every"),
+])
+def test_bad_config_fields(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        _cfg(**kw).validate()
+
+
+def test_bad_train_arguments(tmp_path):
+    m, x = EpsMLP(width=8, depth=1, n_steps=100), _data()
+    with pytest.raises(TypeError, match="callback must be callable"):
+        train(m, x, SCHED, _cfg(), callback=3)
+    with pytest.raises(ValueError, match="is a folder"):
+        train(m, x, SCHED, _cfg(), checkpoint=tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="cannot write checkpoints"):
+        train(m, x, SCHED, _cfg(), checkpoint=tmp_path / "file" / "c.pt")
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        train(m, x, SCHED, {"steps": 3})
+    with pytest.raises(TypeError, match="checkpoint_extra"):
+        train(m, x, SCHED, _cfg(), checkpoint_extra=["data"])

@@ -84,3 +84,22 @@ def test_summary_counts():
     verify.summary(expected=2)
     with pytest.raises(verify.VerificationError, match="ran 2 checks, expected 3"):
         verify.summary(expected=3)
+
+
+def test_unchecked_is_recorded_apart_from_checks(capsys):
+    verify.holds("a", True, "a")
+    verify.unchecked("step", "the slope is about -1", reason="read off a plot")
+    assert "○ step: the slope is about -1 [unchecked: read off a plot]" in capsys.readouterr().out
+    (rec,) = [r for r in verify.ledger() if r.name == "step"]
+    assert rec.status == "unchecked" and rec.kind == "unchecked"
+    verify.summary(expected=1)                       # an unchecked step is not a check
+    assert capsys.readouterr().out.strip() == "1 of 1 checks in 'tests' passed. 1 stated step is not checked."
+    with pytest.raises(ValueError, match="needs a reason"):
+        verify.unchecked("x", "claim", reason=" ")
+
+
+def test_record_payload_has_no_run_dependent_numbers():
+    verify.close("c", 1.0001, 1.0, "near", atol=1e-2, why="test")
+    payload = verify.ledger()[0].payload()
+    assert payload == {"type": "check", "chapter": "tests", "name": "c", "claim": "near",
+                       "method": "numeric, tolerance 0.01: test", "kind": "check", "status": "passed"}

@@ -1,17 +1,22 @@
 """Checkers for the book's coding exercises.
 
-Each chapter has a module here (``ddpm_course.exercises.<chapter>``) whose checkers take the
-student's function, run it on cases with known answers and return a :class:`Feedback`.
-A checker never raises on a wrong answer: it diagnoses the mistake (a sign error, an
-off-by-one index, β in place of β̃ …) and says so in ``hint``. ``CHECKERS`` maps an
-exercise id (the ``{exercise}`` label in the book) to its checker, for the grader.
+Each chapter has a module here (``ddpm_course.exercises.<chapter>``) that describes its
+coding exercises (:class:`~ddpm_course.exercises._engine.Exercise`: the function's name, its
+seeded cases, how it is called) **without their answers**. A checker runs the student's
+function on the public cases and compares the plain results with data stored in
+``data/<id>.json`` (the reference's outputs and those of the usual mistakes, written by
+:mod:`ddpm_course.solutions`, which the student edition leaves out). It never raises on a
+wrong answer: it names the mistake (a sign error, an off-by-one index, β in place of β̃ …)
+in ``hint``. ``CHECKERS`` maps an exercise id (the ``{exercise}`` label in the book) to its
+checker. The grader (:mod:`ddpm_course.grading`) does not trust this in-notebook check: it
+calls the student's function in a sandbox on inputs of its own seed and judges outside.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["Feedback", "CHECKERS", "register", "check"]
+__all__ = ["Feedback", "CHECKERS", "register", "check", "load_all"]
 
 
 @dataclass
@@ -41,30 +46,19 @@ def register(exercise_id: str) -> Callable[[Callable[..., Feedback]], Callable[.
     return deco
 
 
-def check(exercise_id: str, answer: Callable) -> Feedback:
-    """Run the checker of ``exercise_id`` on ``answer``; a crash in the answer becomes a failed Feedback."""
+def load_all() -> None:
+    """Import every chapter's module, so that ``CHECKERS`` and the exercise specs are complete."""
     from importlib import import_module
     import pkgutil
 
     for mod in pkgutil.iter_modules(__path__):
-        import_module(f"{__name__}.{mod.name}")
+        if not mod.name.startswith("_"):
+            import_module(f"{__name__}.{mod.name}")
+
+
+def check(exercise_id: str, answer: Callable) -> Feedback:
+    """Run the checker of ``exercise_id`` on ``answer`` (public cases); a crash in the answer is a failed Feedback."""
+    load_all()
     if exercise_id not in CHECKERS:
         raise ValueError(f"unknown exercise id {exercise_id!r}; known: {sorted(CHECKERS)}")
-    try:
-        feedback = CHECKERS[exercise_id](answer)
-    except Exception as exc:  # noqa: BLE001 - a student's crash is feedback, not an error
-        feedback = Feedback(exercise_id, False, f"your function raised {type(exc).__name__}: {exc}")
-    _log_for_grading(feedback)
-    return feedback
-
-
-def _log_for_grading(feedback: Feedback) -> None:
-    """Append the result as a JSON line to $DDPM_GRADING_LOG when set (``ddpm_course.grading``)."""
-    import json
-    import os
-
-    path = os.environ.get("DDPM_GRADING_LOG")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"exercise": feedback.exercise, "passed": bool(feedback.passed),
-                                "hint": str(feedback.hint)}) + "\n")
+    return CHECKERS[exercise_id](answer)  # the student's crashes become feedback inside

@@ -48,7 +48,7 @@ def test_broken_links_are_found(tmp_path):
 
 
 BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">
-<script>window.MathJax = {tex: {macros: {E: "\\mathbb{E}"}}};</script>
+<script>window.MathJax = {loader: {paths: {fonts: "[mathjax]/fonts"}}, tex: {macros: {E: "\\mathbb{E}"}}};</script>
 <script defer src="mathjax/tex-chtml.js"></script></head><body>
 <p>Typeset: \(\E[x_t] = e^{-t/2} x_0\)</p>
 <p class="mathjax_ignore">Raw, as when a parse fails: $x_t$ and \begin{aligned} a \end{aligned}</p>
@@ -62,7 +62,7 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">
 </body></html>"""
 
 GOOD_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">
-<script>window.MathJax = {tex: {macros: {E: "\\mathbb{E}"}}};</script>
+<script>window.MathJax = {loader: {paths: {fonts: "[mathjax]/fonts"}}, tex: {macros: {E: "\\mathbb{E}"}}};</script>
 <script defer src="mathjax/tex-chtml.js"></script>
 <style>.hidden-body > section {display: none;} .open > section {display: block;}</style></head><body>
 <p id="top">Typeset: \(\E[x_t] = e^{-t/2} x_0\) and $$\int_0^1 x\,dx$$</p>
@@ -94,7 +94,7 @@ def test_the_browser_checks_fail_on_a_broken_page_and_pass_on_a_good_one(tmp_pat
         finally:
             bc.quit_driver(driver)
     text = "\n".join(bad["problems"])
-    assert bad["mathjax"].startswith("3."), bad
+    assert bad["mathjax"].startswith("4."), bad
     assert "raw TeX visible: '$x_t$'" in text
     assert "begin{" in text                         # shown as repr: doubled backslash
     assert "image not loaded: missing.png" in text
