@@ -145,7 +145,7 @@ SLIPS: list[Slip] = [
     Slip("noise-floor-half-n", "the noise floor computed from samples of half the size",
          "ddpm_lib/metrics.py", "values = [float(metric(sample(n, gen), sample(n, gen))) for _ in range(repeats)]",
          "values = [float(metric(sample(max(n // 2, 1), gen), sample(max(n // 2, 1), gen))) for _ in range(repeats)]",
-         "langevin", ("ring-swd-large-step",), ("tests/test_metrics.py",)),
+         "langevin", ("ring-swd-large-step",), ("tests/test_metrics.py", "tests/test_mutation_kills.py")),
     # -- training (ddpm_lib/training.py) -------------------------------------------------------------
     Slip("dsm-loss-reweighted", "the DSM loss reweighted by 1/(1 − ᾱ_i) (a score loss called an ε loss)",
          "ddpm_lib/training.py", "    return F.mse_loss(pred.to(noise.dtype), noise)\n",
