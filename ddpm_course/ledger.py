@@ -2,7 +2,7 @@
 
 Every check of :mod:`ddpm_lib.verify` shows one line ``✔ <name>: <claim> [<method>]``
 and stores beside it, in the same display output, the record itself as JSON (MIME type
-``verify.RECORD_MIME``); the last cell of a chapter stores the summary the same way. The
+``ddpm_lib.check_format.RECORD_MIME``); the last cell of a chapter stores the summary the same way. The
 book is built from the *stored* outputs of its notebooks (``execute_notebooks: off``;
 nbval re-executes and compares them in CI), so those records are what was verified. This
 module reads the records (not the text) of one notebook into
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ddpm_lib.verify import RECORD_MIME
+from ddpm_lib.check_format import RECORD_MIME   # pure Python: the ledger loads no torch
 
 __all__ = [
     "RECORD_MIME", "STATUSES", "LedgerRecord", "NotebookLedger", "parse_notebook", "read_notebook", "anchor_for", "slugify", "toc_files",

@@ -15,18 +15,32 @@ Modules, each with one job:
 The course tooling (exercises, ledger, student edition, grading, CLI) is the separate package
 :mod:`ddpm_course`, which imports this one; nothing here imports it.
 """
-from . import checkpoints, data, devices, evaluation, forward, metrics, mixtures, models, samplers, sampling, training, verify
-from .checkpoints import load_checkpoint, save_checkpoint
-from .data import make_dataset
-from .mixtures import GaussianMixture
-from .models import EpsMLP, TinyUNet
-from .schedules import Schedule, cosine_schedule, linear_schedule, scaled_linear_schedule
-from .sampling import sample
-from .training import TrainConfig, dsm_loss, train
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Schedule", "linear_schedule", "scaled_linear_schedule", "cosine_schedule", "GaussianMixture", "EpsMLP", "TinyUNet",
-    "make_dataset", "TrainConfig", "train", "dsm_loss", "sample", "save_checkpoint", "load_checkpoint",
-    "forward", "mixtures", "samplers", "sampling", "devices", "evaluation", "metrics", "models", "data", "training", "checkpoints", "verify",
-]
+# Submodules and names load on first use (PEP 562), so that ``import ddpm_lib.check_format`` (the
+# ledger, at book-build time) does not load torch.
+_SUBMODULES = ("checkpoints", "data", "devices", "evaluation", "forward", "metrics", "mixtures", "models",
+               "samplers", "sampling", "schedules", "training", "verify")
+_NAMES = {
+    "Schedule": "schedules", "linear_schedule": "schedules", "scaled_linear_schedule": "schedules",
+    "cosine_schedule": "schedules", "GaussianMixture": "mixtures", "EpsMLP": "models", "TinyUNet": "models",
+    "make_dataset": "data", "TrainConfig": "training", "train": "training", "dsm_loss": "training",
+    "sample": "sampling", "save_checkpoint": "checkpoints", "load_checkpoint": "checkpoints",
+}
+__all__ = list(_NAMES) + list(_SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
+    if name in _NAMES:
+        return getattr(import_module(f".{_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'ddpm_lib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __version__ = "0.1.0"

@@ -28,15 +28,8 @@ __all__ = [
     "CHECK_MARK", "UNCHECKED_MARK", "RECORD_MIME", "SUMMARY_FORMAT", "WRONG_VARIANT_PREFIX",
 ]
 
-#: The mark of a passed check (and of a rejected wrong variant).
-CHECK_MARK = "✔"
-#: The mark of a stated step that has no check.
-UNCHECKED_MARK = "○"
-#: The MIME type of the structured record shown next to each line (and of the summary).
-RECORD_MIME = "application/vnd.ddpm-check+json"
-#: The summary line of a chapter; the ledger reads the record, people read this.
-SUMMARY_FORMAT = "{passed} of {run} checks in '{chapter}' passed."
-WRONG_VARIANT_PREFIX = "the wrong variant is rejected: "
+# the record format, shared with the ledger (ddpm_course.ledger) through a module without torch
+from .check_format import CHECK_MARK, RECORD_MIME, SUMMARY_FORMAT, UNCHECKED_MARK, WRONG_VARIANT_PREFIX  # noqa: E402
 
 
 class VerificationError(AssertionError):
