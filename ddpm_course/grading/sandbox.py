@@ -112,7 +112,8 @@ def sandbox_argv(scratch: Path, argv: list[str], hide: list[Path], uid: int | No
         args += ["--tmpfs", h]
     made: set[str] = set()
     for b in sorted({os.path.realpath(p) for p in binds} | set(binds), key=len):
-        root = next((h for h in hidden if _under(b, h) and b != h), None)
+        # a bind under a hidden folder or under the fresh /tmp (a project or venv cloned into /tmp)
+        root = next((h for h in hidden + ["/tmp"] if _under(b, h) and b != h), None)
         if root is None or not os.path.exists(b):
             continue
         parts = Path(b).relative_to(root).parts[:-1]
