@@ -120,7 +120,7 @@ def q_sample(schedule: Schedule, x0: torch.Tensor, i: int | torch.Tensor, noise:
     if noise is None:
         noise = _noise_like(x0, generator)
     else:
-        noise = as_tensor(noise, "noise", dtype=x0.dtype, device=x0.device)
+        noise = check_finite(as_tensor(noise, "noise", dtype=x0.dtype, device=x0.device), "noise")
         check_same_shape(x0, noise, "x0", "noise")
     ab = schedule.alpha_bars.to(device=x0.device, dtype=x0.dtype)[idx]
     if idx.dim() == 1:

@@ -92,3 +92,78 @@ def test_noise_floor_compares_two_samples_of_the_size_asked_for():
     draw = lambda n, g: torch.randn(n, 2, generator=g, dtype=torch.float64)
     mean, std = noise_floor(draw, 300, metric=lambda x, y: float(x.shape[0] + y.shape[0]), repeats=3)
     assert (mean, std) == (600.0, 0.0)
+
+
+# -- survivors of `mutmut run` on forward.py and schedules.py (see tests/mutation/equivalent.md) --
+def _seeded(k: int) -> torch.Generator:
+    return torch.Generator().manual_seed(k)
+
+
+def test_every_forward_sampler_draws_its_noise_from_the_generator_it_is_given():
+    """Mutants that drop `generator=` (a run that cannot be reproduced from its seed)."""
+    from ddpm_lib import forward as F
+
+    sched = linear_schedule(20, beta_start=0.01, beta_end=0.2)
+    x0 = torch.ones(64, 2, dtype=torch.float64)
+    draws = {
+        "ou_sample": lambda g: F.ou_sample(x0, 0.7, generator=g),
+        "ou_euler_maruyama": lambda g: F.ou_euler_maruyama(x0, torch.linspace(0, 1, 5), generator=g),
+        "q_sample": lambda g: F.q_sample(sched, x0, 5, generator=g)[0],
+        "markov_chain": lambda g: F.markov_chain(sched, x0, generator=g),
+    }
+    for name, draw in draws.items():
+        assert torch.equal(draw(_seeded(3)), draw(_seeded(3))), f"{name} ignores its generator's seed"
+        assert not torch.equal(draw(_seeded(3)), draw(_seeded(4))), f"{name} ignores its generator"
+
+
+def test_vp_step_with_a_given_noise_is_the_formula_exactly():
+    """Mutant `… − √β ε`: harmless in law for internal noise, wrong when the caller passes ε (a DSM target)."""
+    from ddpm_lib.forward import vp_step
+
+    x, eps = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.tensor([0.5, 0.25], dtype=torch.float64)
+    assert torch.allclose(vp_step(x, 0.36, eps), 0.8 * x + 0.6 * eps, rtol=0, atol=1e-15)
+
+
+def test_markov_chain_runs_the_number_of_steps_asked_for():
+    """Mutant that ignores `steps` (the chain always runs to n)."""
+    from ddpm_lib import forward as F
+
+    sched = linear_schedule(10, beta_start=0.05, beta_end=0.3)
+    x0 = torch.full((4, 1), 2.0, dtype=torch.float64)
+    path = F.markov_chain(sched, x0, generator=_seeded(0), steps=3, return_path=True)
+    assert path.shape[0] == 4                                  # x_0 and three steps
+    assert torch.equal(path[-1], F.markov_chain(sched, x0, generator=_seeded(0), steps=3))
+
+
+def test_schedules_keep_the_dtype_asked_for_and_their_exact_bounds():
+    """Mutants that drop `dtype=` and that move the bounds of linear_schedule's checks."""
+    from ddpm_lib import cosine_schedule, scaled_linear_schedule
+
+    for make in (lambda: linear_schedule(5, dtype=torch.float32), lambda: linear_schedule(1, dtype=torch.float32),
+                 lambda: cosine_schedule(5, dtype=torch.float32), lambda: scaled_linear_schedule(5, dtype=torch.float32)):
+        assert make().betas.dtype == torch.float32
+    assert torch.allclose(linear_schedule(4, beta_start=0.1, beta_end=0.1).betas[1:],
+                          torch.full((4,), 0.1, dtype=torch.float64))         # start == end is a constant schedule
+    with pytest.raises(ValueError, match="beta_end must lie in"):
+        linear_schedule(4, beta_start=0.1, beta_end=1.0)                        # β = 1 destroys x at once
+
+
+def test_errors_name_the_argument_that_was_wrong():
+    """Mutants that drop or garble the argument's name in an error message."""
+    from ddpm_lib import forward as F
+
+    sched = linear_schedule(5)
+    bad = torch.tensor([[float("nan")]], dtype=torch.float64)
+    cases = [
+        (lambda: F.ou_sample(bad, 0.5), "x0"),
+        (lambda: F.q_sample(sched, bad, 1), "x0"),
+        (lambda: F.q_sample(sched, torch.ones(1, 1), 1, noise=bad), "noise"),
+        (lambda: F.markov_chain(sched, bad), "x0"),
+        (lambda: F.ou_mean_scale(-1.0), "t"),
+        (lambda: F.q_sample(sched, torch.ones(1, 1), 9), "i"),
+        (lambda: sched.respace(0), "k"),
+        (lambda: linear_schedule(0), "n"),
+    ]
+    for call, name in cases:
+        with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
+            call()
