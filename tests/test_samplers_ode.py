@@ -74,6 +74,22 @@ def test_dpm_solver_2m_converges_at_second_order_to_the_closed_form_flow() -> No
     assert errs[1] < ddim_errs[0] / 10
 
 
+def test_dpm_solver_2m_keeps_second_order_on_a_grid_uniform_in_the_step_index() -> None:
+    """On this uneven grid the step ratio r of the multistep correction is not 1 (see also
+    tests/test_mutation_kills.py, which pins the update itself)."""
+    m, c2 = 0.5, 0.25
+    sch = scaled_linear_schedule(20_000)
+    ab = sch.alpha_bars.tolist()
+    eps = gaussian_1d(m, c2).eps_fn(sch)
+    x_n = torch.linspace(-2.5, 2.5, 11, dtype=F64)[:, None]
+    x1 = gaussian_flow(x_n, m, c2, math.sqrt(ab[-1]), 1 - ab[-1], math.sqrt(ab[1]), 1 - ab[1])
+    exact = (x1 - math.sqrt(1 - ab[1]) * eps(x1, 1)) / math.sqrt(ab[1])
+    errs = [float((dpm_solver_2m(eps, x_n, sch, steps=k, spacing="uniform") - exact).abs().max())
+            for k in (40, 80, 160)]
+    ratios = [a / b for a, b in zip(errs, errs[1:])]
+    assert all(3.0 < r < 5.5 for r in ratios), (errs, ratios)
+
+
 def test_heun_on_a_karras_grid_converges_at_second_order_to_the_closed_form_flow() -> None:
     m, c2, t_min, t_max = 0.5, 0.25, 1e-3, 10.0
     score = gaussian_1d(m, c2).score_fn()
