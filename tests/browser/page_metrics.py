@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlsplit
 WIDTHS = (1280, 390)
 #: a label must render at least this tall (CSS px); 10 pt is matplotlib's default label size
 MIN_LABEL_PX = 9.0
+#: a figure's shown aspect ratio may differ from its drawn one by rounding only (1 px in 100)
+MAX_DISTORTION = 0.02
 DEFAULT_FONT_PT = 10.0
 #: lines that may stay visible after an exercise: the chapter summary, or a checker's verdict
 #: whose hint states no formula: "[label] ✔ correct: agrees with the reference at every step,
@@ -202,6 +204,11 @@ class PageMetrics:
         return [f for f in self.figures if f["label_px"] is not None and f["label_px"] < MIN_LABEL_PX]
 
     @property
+    def distorted_figures(self) -> list[dict]:
+        """Figures shown at another aspect ratio than they were drawn (stretched)."""
+        return [f for f in self.figures if f["distortion"] > MAX_DISTORTION]
+
+    @property
     def crowded_figures(self) -> list[dict]:
         return [f for f in self.figures if (f["panels_per_row"] or 0) > 3]
 
@@ -224,8 +231,10 @@ def png_info(root: Path, page: str, src: str) -> tuple[float | None, float | Non
 
 
 def _figure(root: Path, page: str, f: dict) -> dict:
-    nat_w, _ = f["natural"]
-    disp_w, _ = f["displayed"]
+    nat_w, nat_h = f["natural"]
+    disp_w, disp_h = f["displayed"]
+    # relative change of the aspect ratio (0 when shown undistorted)
+    distortion = abs((disp_h * nat_w) / (disp_w * nat_h) - 1.0) if nat_h and disp_w else 0.0
     dpi, font_pt = png_info(root, page, f["src"])
     scale = disp_w / nat_w if nat_w else 1.0
     # 150 dpi as displayed: enough pixels for 1.5 device px per CSS px, or the file says so
@@ -237,7 +246,8 @@ def _figure(root: Path, page: str, f: dict) -> dict:
     m = SUBPLOTS.search(f.get("code", ""))
     panels = int(m.group(2)) if m else None
     return {"src": f["src"].rsplit("/", 1)[-1][:16], "natural": f["natural"], "displayed": f["displayed"],
-            "dpi": dpi, "hi_res": hi_res, "label_px": label_px, "panels_per_row": panels, "cut": f["cut"]}
+            "dpi": dpi, "hi_res": hi_res, "label_px": label_px, "panels_per_row": panels, "cut": f["cut"],
+            "distortion": distortion}
 
 
 def set_width(driver, width: int) -> None:

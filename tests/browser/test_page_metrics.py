@@ -53,6 +53,14 @@ def test_label_size_from_the_png(tmp_path):
     assert f["hi_res"]
 
 
+
+def test_a_stretched_figure_is_reported(tmp_path):
+    fig = {"src": "x.png", "natural": [1681, 1060], "displayed": [358, 530], "code": "", "cut": False}
+    assert pm._figure(tmp_path, "page.html", fig)["distortion"] == pytest.approx(530 * 1681 / (358 * 1060) - 1)
+    fig["displayed"] = [358, 225.7]  # 1681 × 1060 shrunk to 358 wide, rounded
+    assert pm._figure(tmp_path, "page.html", fig)["distortion"] < pm.MAX_DISTORTION
+
+
 BROKEN = """<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <style>article.bd-article{width:688px;max-width:100%;padding:0} pre{white-space:pre;overflow-x:auto}</style></head>
 <body><article class="bd-article">
