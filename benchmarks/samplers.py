@@ -9,7 +9,10 @@ Run: ``python benchmarks/samplers.py [--repeats 5] [--train-steps 4000] [--all] 
    (SWD, 256 projections) to 5,000 fresh data points, mean ± sd over ``--repeats`` paired repeats
    (same data and projections for every sampler in a repeat), and its ratio to the ancestral
    sampler's. Once with the exact ε* of the ring mixture (``GaussianMixture.eps_fn``), once with
-   an ``EpsMLP`` trained here for ``--train-steps`` steps (0 skips it; 15,000 steps take about a minute of CPU).
+   an ``EpsMLP`` trained here for ``--train-steps`` steps (0 skips it; the default is about a minute of CPU)
+   with ``--train-config``: ``final`` (batch 1024, cosine lr decay; the default) or ``defaults`` (constant lr).
+   The default sampler's ratio depends on it: with the constant lr (a noisier EMA model) the ODE
+   samplers carry the network's errors and all 25-call samplers sit about 25 % above the ancestral one.
 2. With ``--all``, the older study with the exact score: each sampler at 1,000 steps on 10,000
    particles, the per-step overhead against one score evaluation, and the empirical order of the
    error against the step count (log-log slope over 25..400 steps).
@@ -122,16 +125,22 @@ def few_step_table(title: str, model: torch.nn.Module, schedule, fresh: Callable
           " the plain loop runs 2 repeats, with its own noise)")
 
 
-def train_epsmlp(steps: int, schedule) -> torch.nn.Module:
-    """An EpsMLP (the book's 2-D model) trained on 20,000 ring points with the library's defaults."""
+#: training settings of the EpsMLP: "final" = the configuration kept by benchmarks/train_2d.py (batch 1024,
+#: cosine decay of the lr to 0 at the last step), "defaults" = TrainConfig()'s (batch 256, constant lr)
+TRAIN_CONFIGS = {"final": {"batch_size": 1024, "lr_schedule": "cosine", "lr_min_ratio": 0.0}, "defaults": {}}
+
+
+def train_epsmlp(steps: int, schedule, config: str = "final") -> torch.nn.Module:
+    """An EpsMLP (the book's 2-D model) trained on 20,000 ring points with :data:`TRAIN_CONFIGS` ``[config]``."""
     from ddpm_lib.training import TrainConfig, train
 
     data = make_dataset("ring", 20_000, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     model = EpsMLP(dim=2, n_steps=schedule.n)
     c0 = time.process_time()
-    result = train(model, data, schedule, TrainConfig(steps=steps, seed=0, device="cpu", progress=False))
-    print(f"trained EpsMLP for {steps} steps in {time.process_time() - c0:.1f} CPU-s")
+    result = train(model, data, schedule, TrainConfig(steps=steps, seed=0, device="cpu", progress=False,
+                                                      **TRAIN_CONFIGS[config]))
+    print(f"trained EpsMLP ({config} settings) for {steps} steps in {time.process_time() - c0:.1f} CPU-s")
     return result.ema_model.to("cpu").eval()
 
 
@@ -243,11 +252,17 @@ def study_exact_score(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=6, help="paired repeats per sampler (default 6)")
-    parser.add_argument("--train-steps", type=int, default=15000,
-                        help="training steps of the EpsMLP (0: skip the trained model; default 15000, about 60 CPU-s)")
+    parser.add_argument("--train-steps", type=int, default=None,
+                        help="training steps of the EpsMLP (0: skip the trained model; default about 60 CPU-s: "
+                             "7500 with --train-config final, 15000 with defaults)")
+    parser.add_argument("--train-config", choices=sorted(TRAIN_CONFIGS), default="final",
+                        help="final (default): batch 1024, cosine lr decay, as kept by train_2d.py; "
+                             "defaults: TrainConfig()'s constant lr at batch 256")
     parser.add_argument("--all", action="store_true", help="also the exact-score study of every sampler")
     parser.add_argument("--quick", action="store_true", help="fewer particles in the order study (with --all)")
     args = parser.parse_args()
+    if args.train_steps is None:
+        args.train_steps = 7500 if args.train_config == "final" else 15000
     if args.repeats < 2 or args.train_steps < 0:
         parser.error("--repeats must be >= 2 and --train-steps >= 0")
     torch.set_num_threads(1)
@@ -257,7 +272,7 @@ def main() -> None:
     few_step_table("exact ε* of the ring mixture (8 modes, radius 3, std 0.3)", ExactEps(gm, schedule), schedule,
                    lambda seed: gm.sample(N_SAMPLES, torch.Generator().manual_seed(seed)), args.repeats)
     if args.train_steps:
-        model = Counter(train_epsmlp(args.train_steps, schedule))
+        model = Counter(train_epsmlp(args.train_steps, schedule, args.train_config))
         few_step_table("trained EpsMLP (ring data set)", model, schedule,
                        lambda seed: make_dataset("ring", N_SAMPLES, generator=torch.Generator().manual_seed(seed)),
                        args.repeats)

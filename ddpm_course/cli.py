@@ -28,6 +28,12 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int_arg(1), default=5000, help="total optimizer steps (including resumed ones)")
     p.add_argument("--batch-size", type=int_arg(1, 10 ** 7), default=256, help="minibatch size")
     p.add_argument("--lr", type=float_arg(0, high=10), default=2e-3, help="AdamW learning rate")
+    p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine"),
+                   help="learning rate over the run: constant, or a cosine decay to --lr-min-ratio × lr at --steps "
+                        "(2-D data: cosine, --lr-min-ratio 0 and --batch-size 1024 reach the noise floor; "
+                        "benchmarks/train_2d.py)")
+    p.add_argument("--lr-min-ratio", type=float_arg(0, low_open=False, high=1, high_open=False), default=0.1,
+                   help="final learning rate of the cosine schedule, as a fraction of --lr")
     p.add_argument("--weight-decay", type=float_arg(0, low_open=False), default=0.0, help="AdamW weight decay")
     p.add_argument("--ema-decay", type=float_arg(0, low_open=False, high=1), default=0.995,
                    help="decay of the EMA weights used for sampling, in [0, 1)")
@@ -105,7 +111,8 @@ def _run_train(args: argparse.Namespace) -> int:
         resolve_device(args.device)
     except (ValueError, TypeError, RuntimeError) as exc:
         raise UsageError(f"--device {args.device}: {exc}") from None
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule,
+                      lr_min_ratio=args.lr_min_ratio, weight_decay=args.weight_decay,
                       grad_clip=args.grad_clip if args.grad_clip > 0 else None, ema_decay=args.ema_decay,
                       seed=args.seed, device=args.device, compile=args.compile, progress=not args.no_progress,
                       log_every=args.log_every, checkpoint_every=args.checkpoint_every).validate()

@@ -91,7 +91,7 @@ class DigitsJudge:
         from sklearn.datasets import load_digits
 
         self.threshold = float(threshold)
-        x = make_dataset("digits", None)                                     # (1797, 1, 8, 8), [-1, 1]
+        x = make_dataset("digits", None, dtype=torch.float32)                # (1797, 1, 8, 8), [-1, 1]
         y = torch.as_tensor(load_digits().target, dtype=torch.long)
         perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))
         tr, ho = perm[N_HELD_OUT:], perm[:N_HELD_OUT]
@@ -99,7 +99,7 @@ class DigitsJudge:
         g = torch.Generator().manual_seed(seed + 1)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.net = DigitsNet()
+            self.net = DigitsNet().float()  # float32 whatever the default dtype (notebooks use float64)
         opt = torch.optim.Adam(self.net.parameters(), lr=3e-3)
         xt, yt = x[tr], y[tr]
         self.net.train()

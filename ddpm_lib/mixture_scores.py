@@ -14,6 +14,7 @@ import torch
 from .forward import ou_mean_scale, ou_variance
 from .schedules import Schedule
 from .types import EpsFn, ScoreFn
+from .validation import as_tensor
 
 __all__ = ["DiffusedScores"]
 
@@ -72,6 +73,7 @@ class DiffusedScores:
         """``s(x, t) = ∇ log p_t(x)`` of the OU-diffused mixture; ``x (..., d)``, ``t`` a float or ``(batch,)`` -> ``x``'s shape."""
 
         def score(x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+            x = x if isinstance(x, torch.Tensor) else as_tensor(x, "x")  # a list of floats: float64
             xf, out_dtype = self._flat(x, "x")
             if isinstance(t, torch.Tensor) and t.dim() > 0:
                 tt = _batch_values(t, x, "t", self.dtype)
@@ -94,6 +96,7 @@ class DiffusedScores:
         ab_list = ab_t.tolist()
 
         def eps(x: torch.Tensor, i: int | torch.Tensor) -> torch.Tensor:
+            x = x if isinstance(x, torch.Tensor) else as_tensor(x, "x")  # a list of floats: float64
             xf, out_dtype = self._flat(x, "x")
             if isinstance(i, torch.Tensor) and i.dim() > 0:
                 idx = schedule.check_step(i, "i").to(self.device)

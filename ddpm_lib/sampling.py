@@ -21,10 +21,11 @@ SDE_ETA = 0.5
 SAMPLERS: dict[str, Callable[..., torch.Tensor]] = {
     "dpm++2m-sde": partial(dpm_solver_2m, eta=SDE_ETA), "dpm++2m": dpm_solver_2m, "ancestral": ddpm_ancestral,
     "ddim": ddim}
-#: the default: with a trained EpsMLP the stochastic variant at 25 calls is the few-step sampler closest to
-#: the 1000-step ancestral sampler's SWD (about 15 % above it; the deterministic one about 25 %;
-#: benchmarks/samplers.py), at 1/40 of its cost
-DEFAULT_SAMPLER = "dpm++2m-sde"
+#: the default: deterministic DPM-Solver++(2M), log-SNR grid. On EpsMLPs trained with a cosine-decayed
+#: learning rate (benchmarks/train_2d.py "final"; 7 models, ring and moons, 5–6 runs each) its SWD at 25 calls
+#: is 0.98 ± 0.09× the 1000-step ancestral sampler's (per-model sd), "dpm++2m-sde" 1.13 ± 0.09×, at 1/40
+#: of the cost; on a constant-lr model both are about 1.25× (benchmarks/samplers.py --train-config defaults)
+DEFAULT_SAMPLER = "dpm++2m"
 #: network calls of the few-step samplers when ``steps`` is not given
 DEFAULT_STEPS = 25
 
@@ -55,8 +56,9 @@ def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] 
            steps: int | None = None, callback: Callback | None = None) -> torch.Tensor:
     """Draw ``n`` samples of shape ``shape`` from ``model`` → ``(n, *shape)`` in the model's dtype and device.
 
-    ``sampler="dpm++2m-sde"`` (default) runs :func:`ddpm_lib.samplers.dpm_solver_2m` with noise
-    ``η =`` :data:`SDE_ETA`, ``"dpm++2m"`` the deterministic DPM-Solver++(2M), both with ``steps`` network
+    ``sampler="dpm++2m"`` (default, :data:`DEFAULT_SAMPLER`) runs the deterministic DPM-Solver++(2M)
+    (:func:`ddpm_lib.samplers.dpm_solver_2m`), ``"dpm++2m-sde"`` its stochastic form with noise
+    ``η =`` :data:`SDE_ETA` (``generator`` draws the start ``x_n`` and this noise), both with ``steps`` network
     calls (default :data:`DEFAULT_STEPS`); ``"ancestral"`` runs DDPM's sampler over all ``n`` steps, or
     over ``steps`` respaced steps (:meth:`Schedule.respace`), ``variance`` ``"beta"`` or ``"beta_tilde"``; ``"ddim"`` runs deterministic DDIM over ``steps``
     steps (default ``schedule.n``). ``generator`` must live on the model's device (CPU by default).

@@ -100,7 +100,8 @@ def ring_run(tmp_path_factory):
     (["--log-every", "0"], ["--log-every"]), (["--checkpoint-every", "0"], ["--checkpoint-every"]),
     (["--steps", "ten"], ["--steps", "integer"]), (["--data", "mnist"], ["mnist"]), (["--schedule", "x"], ["--schedule"]),
     (["--device", "gpu7"], ["--device", "gpu7"]), (["--resume", "/no/such/checkpoint.pt"], ["no checkpoint"]),
-    (["--out", ""], ["--out", "empty"]),
+    (["--out", ""], ["--out", "empty"]), (["--lr-schedule", "step"], ["--lr-schedule"]),
+    (["--lr-min-ratio", "1.5"], ["--lr-min-ratio"]), (["--lr-min-ratio", "-0.1"], ["--lr-min-ratio"]),
 ])
 def test_bad_train_arguments(tmp_path, capsys, args, words):
     _one_error(capsys, ["train", *TINY, "--out", str(tmp_path / "o"), *args], *words)
@@ -179,3 +180,16 @@ def test_ctrl_c_exits_130_with_checkpoint(tmp_path, monkeypatch, capsys):
     assert cli.main(["train", "--steps", "10", "--out", str(tmp_path), "--no-progress", "--n-data", "10"]) == 130
     err = capsys.readouterr().err
     assert "interrupted at step 7" in err and "--resume" in err
+
+
+def test_the_cosine_learning_rate_reaches_the_training_run(tmp_path):
+    """--lr-schedule/--lr-min-ratio reach TrainConfig: the checkpoint records them, and the optimizer's
+    final learning rate is lr_min_ratio × lr (the cosine's end, TrainConfig.lr_factor)."""
+    from ddpm_lib.checkpoints import load_checkpoint
+
+    out = tmp_path / "cos"
+    assert cli.main(["train", *TINY, "--steps", "10", "--lr", "0.004", "--lr-schedule", "cosine",
+                     "--lr-min-ratio", "0.25", "--out", str(out)]) == 0
+    ck = load_checkpoint(out / "checkpoint.pt")
+    assert ck.train_config["lr_schedule"] == "cosine" and ck.train_config["lr_min_ratio"] == 0.25
+    assert ck.optimizer_state["param_groups"][0]["lr"] == pytest.approx(0.004 * 0.25, rel=1e-9)

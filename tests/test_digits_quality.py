@@ -86,3 +86,15 @@ def test_degradation_raises_the_frechet_distance_monotonically(judge):
     blurred = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(judge.held_out, (1, 1, 1, 1), mode="replicate"),
                                              3, stride=1)
     assert judge.score(blurred).frechet > 10 * judge.reference.frechet
+
+
+def test_the_judge_works_under_a_float64_default_dtype():
+    """Notebooks set float64 as the default dtype (ddpm_lib.notebook.setup); the judge must still train and score."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        judge = DigitsJudge(seed=0, epochs=1)
+        s = judge.score(judge.held_out[:50].double())
+    finally:
+        torch.set_default_dtype(old)
+    assert next(judge.net.parameters()).dtype == torch.float32 and 0 <= s.confident <= 1

@@ -101,3 +101,14 @@ def test_bad_inputs_raise_clear_errors() -> None:
         noise_floor(3, 10)
     with pytest.raises(ValueError, match="repeats must be an integer >= 1"):
         noise_floor(ring_mixture().sample, 10, repeats=0)
+
+
+def test_sliced_wasserstein_in_blocks_of_projections_is_the_same(monkeypatch) -> None:
+    """Projecting in blocks (memory) gives the one-block value, for equal and unequal sizes, any block split."""
+    x, y = pts(50), pts(40, seed=1, shift=0.3)
+    whole = (sliced_wasserstein(x, y[:50 - 10]), sliced_wasserstein(x, pts(50, seed=2)))
+    monkeypatch.setattr(metrics, "SWD_BLOCK_ENTRIES", 7 * 50)  # blocks of 7 directions: 256 = 36 * 7 + 4
+    assert sliced_wasserstein(x, y[:40]) == pytest.approx(whole[0], rel=1e-12)
+    assert sliced_wasserstein(x, pts(50, seed=2)) == pytest.approx(whole[1], rel=1e-12)
+    monkeypatch.setattr(metrics, "SWD_BLOCK_ENTRIES", 1)  # one direction at a time
+    assert sliced_wasserstein(x, pts(50, seed=2)) == pytest.approx(whole[1], rel=1e-12)

@@ -144,3 +144,72 @@ def test_errors_name_the_argument_that_was_wrong():
     for call, name in cases:
         with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
             call()
+
+
+def test_every_error_path_of_forward_and_schedules_names_its_argument():
+    """The rest of the error paths (second review): each argument's name on each of its checks."""
+    from ddpm_lib import cosine_schedule, scaled_linear_schedule
+    from ddpm_lib import forward as F
+    from ddpm_lib.schedules import Schedule, cosine_alpha_bar
+
+    sched = linear_schedule(5)
+    ok = torch.ones(2, 1, dtype=torch.float64)
+    cplx = torch.ones(2, 1, dtype=torch.complex128)                      # fails as_tensor (not real)
+    nan = torch.full((2, 1), float("nan"), dtype=torch.float64)          # fails check_finite
+    cases = [
+        (lambda: F.ou_sample(cplx, 0.5), "x0"),
+        (lambda: F.ou_sample(ok, torch.ones(2, 2)), "t"),
+        (lambda: F.ou_sample(ok, torch.ones(3)), "x0"),
+        (lambda: F.ou_euler_maruyama(cplx, [0.0, 1.0]), "x0"),
+        (lambda: F.ou_euler_maruyama(nan, [0.0, 1.0]), "x0"),
+        (lambda: F.ou_euler_maruyama(ok, [0.0]), "t_grid"),
+        (lambda: F.ou_euler_maruyama(ok, [0.0, float("nan")]), "t_grid"),
+        (lambda: F.ou_euler_maruyama(ok, [-1.0, 0.0]), "t_grid"),
+        (lambda: F.ou_euler_maruyama(ok, [0.0, 0.0]), "t_grid"),
+        (lambda: F.ou_euler_maruyama(ok, ["a", "b"]), "t_grid"),
+        (lambda: F.vp_step(ok, 1.5, ok), "beta"),
+        (lambda: F.vp_marginal(ok, 1.5, ok), "alpha_bar"),
+        (lambda: F.q_sample(sched, cplx, 1), "x0"),
+        (lambda: F.q_sample(sched, ok, 1, noise=torch.ones(2, 1, dtype=torch.complex128)), "noise"),
+        (lambda: F.q_sample(sched, ok, 1, noise=torch.ones(3, 1)), "x0"),
+        (lambda: F.q_sample(sched, ok, 1, noise=torch.ones(3, 1)), "noise"),
+        (lambda: F.q_sample(sched, ok, torch.ones(2, 2, dtype=torch.long)), "i"),
+        (lambda: F.q_sample(sched, ok, torch.ones(3, dtype=torch.long)), "x0"),
+        (lambda: F.markov_chain(sched, cplx), "x0"),
+        (lambda: F.markov_chain(sched, ok, steps=6), "steps"),
+        (lambda: F.markov_chain(sched, ok, steps=-1), "steps"),
+        (lambda: sched.check_step(6), "i"),
+        (lambda: sched.check_step(1.5), "i"),
+        (lambda: sched.check_step(True), "i"),
+        (lambda: sched.respace(6), "k"),
+        (lambda: Schedule(torch.ones(1, dtype=torch.complex128)), "betas"),
+        (lambda: Schedule(torch.ones(2, 2) / 4), "betas"),
+        (lambda: Schedule([float("nan")]), "betas"),
+        (lambda: linear_schedule(4, beta_start=2.0), "beta_start"),
+        (lambda: linear_schedule(4, beta_start=0.2, beta_end=0.1), "beta_start"),
+        (lambda: scaled_linear_schedule(0), "n"),
+        (lambda: cosine_schedule(0), "n"),
+        (lambda: cosine_schedule(4, s=-1.0), "s"),
+        (lambda: cosine_schedule(4, max_beta=1.5), "max_beta"),
+        (lambda: cosine_schedule(4, max_beta=1.0), "max_beta"),
+        (lambda: cosine_alpha_bar(0.5, s=0.0), "s"),
+        (lambda: cosine_alpha_bar(torch.ones(1, dtype=torch.complex128)), "u"),
+        (lambda: cosine_alpha_bar(1.5), "u"),
+    ]
+    for k, (call, name) in enumerate(cases):
+        with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
+            call()
+            pytest.fail(f"case {k} raised nothing")
+
+
+def test_markov_chain_with_zero_steps_is_the_identity():
+    """Decided in the mutation review: `steps=0` is allowed (like `q_sample(…, i=0)`), runs no step and
+    returns x_0 itself; the path is x_0 alone. Kills the mutant `allow_zero=False`."""
+    from ddpm_lib import forward as F
+
+    sched = linear_schedule(5)
+    x0 = torch.tensor([[1.5, -2.0]], dtype=torch.float64)
+    assert torch.equal(F.markov_chain(sched, x0, generator=_seeded(0), steps=0), x0)
+    path = F.markov_chain(sched, x0, generator=_seeded(0), steps=0, return_path=True)
+    assert path.shape == (1, 1, 2) and torch.equal(path[0], x0)
+    assert torch.equal(F.q_sample(sched, x0, 0)[0], x0)                 # the same convention as q_sample

@@ -72,8 +72,31 @@ def test_in_a_kernel_no_stderr_box_and_hi_res_figure():
         nbformat.v4.new_code_cell("from ddpm_lib.notebook import setup\ng = setup('t')\nimport matplotlib.pyplot as plt"),
         nbformat.v4.new_code_cell("from ddpm_lib.progress import progress_bar\nfor i in progress_bar(range(3)): pass"),
         nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([0, 1])\nplt.show()"),
+        nbformat.v4.new_code_cell("from ddpm_lib.notebook import trim_heap\nsetup('t')\n"
+                                  "print(get_ipython().events.callbacks['post_run_cell'].count(trim_heap))"),
     ]
     nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
     assert not [o for c in nb.cells for o in c.outputs if o.get("name") == "stderr"]
     (png,) = [o for o in nb.cells[2].outputs if "image/png" in o.get("data", {})]
     assert png["metadata"]["image/png"]["width"] > 0
+    assert nb.cells[3].outputs[0]["text"].strip() == "1"  # the heap is trimmed after each cell, hooked once
+
+
+def test_deterministic_algorithms_without_loading_inductor():
+    """setup's deterministic mode is torch's, and reaches inductor when torch.compile loads it later."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from ddpm_lib.notebook import deterministic_algorithms; deterministic_algorithms(); "
+            "assert torch.are_deterministic_algorithms_enabled(); assert 'torch._inductor.config' not in sys.modules; "
+            "import torch._inductor.config as c; assert c.deterministic; print('ok')")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TORCHINDUCTOR_DETERMINISTIC"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_trim_heap_is_a_no_op_without_glibc(monkeypatch):
+    """trim_heap returns a bool (glibc's answer) and does nothing where the C library is not glibc."""
+    assert isinstance(notebook.trim_heap(None), bool)
+    monkeypatch.setattr(notebook, "_glibc", lambda: None)
+    assert notebook.trim_heap() is False

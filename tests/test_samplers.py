@@ -399,3 +399,69 @@ def test_on_original_steps_evaluates_the_predictor_at_tau():
     eps = on_original_steps(lambda x, i: (seen.append(i.clone()), torch.zeros_like(x))[1], taus)
     eps(torch.zeros(3, 2), torch.full((3,), 4, dtype=torch.long))
     assert seen[0].tolist() == [40, 40, 40]
+
+
+# -- behaviours pinned by the mutation review (tests/mutation/equivalent.md) ---------------
+def test_score_from_eps_maps_each_time_to_the_nearest_step_and_ties_to_the_earlier() -> None:
+    """Dyadic β make the times t_i = β_1 + … + β_i and the midpoints exact, so the ties are real ties.
+    With ε(x, i) = i x the score is −i x / σ_i, σ_i² = 1 − Π_{j≤i} (1 − β_j), computed here by hand."""
+    betas = [0.125, 0.125, 0.25, 0.375]                   # t = 0, 1/8, 1/4, 1/2, 7/8; t_max = 7/8 + β_4 = 5/4
+    sch = Schedule(torch.tensor(betas, dtype=F64))
+    sigma = [math.sqrt(1 - math.prod(1 - b for b in betas[:i])) for i in range(5)]
+    score = score_from_eps(lambda x, i: x * i.to(x.dtype)[:, None], sch)
+    cases = [(0.0, 1), (0.0625, 1), (0.1875, 1), (0.2, 2), (0.375, 2), (0.4, 3), (0.6875, 3), (0.7, 4), (0.875, 4),
+             (1.25, 4)]
+    x = torch.ones(len(cases), 1, dtype=F64)
+    want = torch.tensor([[-i / sigma[i]] for _, i in cases], dtype=F64)
+    for k, (t, _) in enumerate(cases):
+        torch.testing.assert_close(score(x[k:k + 1], t), want[k:k + 1], rtol=1e-15, atol=0)
+    times = torch.tensor([t for t, _ in cases], dtype=F64)
+    for tt in (times, times.to(torch.float32)):
+        torch.testing.assert_close(score(x, tt), want, rtol=1e-15, atol=0)
+    assert score(x.to(torch.float32), times).dtype == torch.float32          # the score comes back in x's dtype
+    for bad in (1.25 + 1e-9, -1e-9):
+        with pytest.raises(ValueError, match="outside this schedule's times"):
+            score(x[:1], bad)
+    for bad in (1.25 + 1e-9, -1e-9):
+        with pytest.raises(ValueError, match="times must lie in this schedule's range"):
+            score(x, torch.cat([times[:-1], torch.tensor([bad], dtype=F64)]))
+
+
+def test_converters_name_what_was_wrong() -> None:
+    from ddpm_lib.samplers import on_original_steps
+
+    sch = linear_schedule(10)
+    for call in (lambda: score_from_eps(3, sch), lambda: on_original_steps(3, torch.arange(11))):
+        with pytest.raises(TypeError, match=r"\beps\b"):
+            call()
+    with pytest.raises(TypeError, match=r"\bscore\b"):
+        eps_from_score(3, sch)
+    with pytest.raises(ValueError, match=r"\bi\b"):
+        eps_from_score(lambda x, t: x, sch)(torch.ones(2, 1), 0)
+    score = score_from_eps(lambda x, i: x, sch)
+    with pytest.raises(TypeError, match="got str"):
+        score(torch.ones(2, 1), "3")
+    with pytest.raises(TypeError, match="got torch.int64"):
+        score(torch.ones(2, 1), torch.tensor([1, 2]))
+
+
+def test_on_original_steps_passes_integer_steps_even_for_float_taus() -> None:
+    from ddpm_lib.samplers import on_original_steps
+
+    seen = []
+    eps = on_original_steps(lambda x, i: (seen.append(i), torch.zeros_like(x))[1], torch.tensor([0.0, 10.0, 20.0]))
+    eps(torch.zeros(2, 1), torch.tensor([2, 1]))
+    assert seen[0].dtype == torch.long and seen[0].tolist() == [20, 10]
+
+
+def test_eps_from_score_per_sample_steps_need_a_matching_batch() -> None:
+    """ε(x, i) = −σ_i s(x, t_i): a batch of one step is that step; steps of another batch size are refused."""
+    sch = linear_schedule(10)
+    eps = eps_from_score(lambda x, t: x * t, sch)                     # s(x, t) = t x
+    x = torch.ones(1, 1, dtype=F64)
+    want = -math.sqrt(1 - float(sch.alpha_bars[3])) * float(sch.times[3])
+    torch.testing.assert_close(eps(x, torch.tensor([3])), torch.full((1, 1), want, dtype=F64), rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match="per-sample steps"):
+        eps(torch.ones(5, 1, dtype=F64), torch.tensor([3, 3]))
+    per_sample = eps_from_score(lambda x, t: x * t[:, None], sch)        # distinct steps: the per-sample path
+    assert per_sample(torch.ones(2, 1), torch.tensor([3, 5])).dtype == torch.float32

@@ -7,6 +7,7 @@ import torch
 from ddpm_lib import EpsMLP, TinyUNet, linear_schedule
 from ddpm_lib.metrics import sliced_wasserstein
 from ddpm_lib.mixtures import ring_mixture
+from ddpm_lib.samplers import dpm_solver_2m
 from ddpm_lib.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, SAMPLERS, sample
 
 SCHED = linear_schedule(100)
@@ -28,7 +29,7 @@ class ExactEps(torch.nn.Module):
 
 
 def test_the_default_is_the_few_step_dpm_solver():
-    assert DEFAULT_SAMPLER == "dpm++2m-sde" and set(SAMPLERS) == {"dpm++2m-sde", "dpm++2m", "ancestral", "ddim"}
+    assert DEFAULT_SAMPLER == "dpm++2m" and set(SAMPLERS) == {"dpm++2m-sde", "dpm++2m", "ancestral", "ddim"}
     gm = ring_mixture()
     sch = linear_schedule(1000)
     model = ExactEps(gm, sch, n_steps=1000)
@@ -71,3 +72,16 @@ def test_bad_arguments_raise_one_clear_error():
         sample(m, [0.1], 5, (2,))
     with pytest.raises(ValueError, match="n must be an integer >= 1"):
         sample(m, SCHED, 0, (2,))
+
+
+def test_the_default_is_the_deterministic_dpm_solver_from_the_generators_start():
+    # issue 16: sample()'s default is DPM-Solver++(2M) on the probability-flow ODE, 25 calls; its only
+    # randomness is the start x_n drawn from the generator
+    m = EpsMLP(width=16, depth=1, n_steps=100)
+    x = sample(m, SCHED, 64, (2,), generator=torch.Generator().manual_seed(3))
+    x_n = torch.randn(64, 2, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        want = dpm_solver_2m(m, x_n, SCHED.to(dtype=torch.float64), steps=DEFAULT_STEPS)
+    torch.testing.assert_close(x, want)
+    sde = sample(m, SCHED, 64, (2,), generator=torch.Generator().manual_seed(3), sampler="dpm++2m-sde")
+    assert not torch.allclose(x, sde)  # the stochastic form is a different sampler
