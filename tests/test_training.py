@@ -168,6 +168,20 @@ def test_eps_error_by_step_is_zero_for_the_exact_eps():
     assert float(err.min()) > 0.1  # an untrained model is far off
 
 
+class _ScaledExactEps(_ExactEps):
+    def forward(self, x, i):
+        return 1.5 * self.eps(x, i)
+
+
+def test_eps_error_by_step_is_the_relative_norm_of_the_error():
+    """A model predicting 1.5 ε* has ‖ε_θ − ε*‖ / ‖ε*‖ = 0.5 exactly, on any draws: a wrong norm,
+    a missing square root or a per-coordinate mean in place of the ratio of norms would not give it."""
+    gm = ring_mixture()
+    err = eps_error_by_step(_ScaledExactEps(gm, SCHED), gm, SCHED, [1, 50, 100], n=300,
+                            generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(err, torch.full((3,), 0.5, dtype=torch.float64), atol=1e-12)
+
+
 @pytest.mark.parametrize("sampler", ["ancestral", "ddim", "dpm++2m"])
 def test_sample_shapes(sampler):
     m = EpsMLP(width=16, depth=1, n_steps=100)
