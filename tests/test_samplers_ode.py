@@ -57,15 +57,20 @@ def gaussian_flow(x: torch.Tensor, m: float, c2: float, a_from: float, v_from: f
     return a_to * m + math.sqrt((a_to ** 2 * c2 + v_to) / (a_from ** 2 * c2 + v_from)) * (x - a_from * m)
 
 
-def test_dpm_solver_2m_converges_at_second_order_to_the_closed_form_flow() -> None:
+def _gaussian_flow_problem():
+    """(schedule, ε of N(0.5, 0.25), x_n, exact x_0): the flow from step n to step 1 in closed form,
+    then the last (denoising) step taken exactly as the samplers do."""
     m, c2 = 0.5, 0.25
     sch = scaled_linear_schedule(20_000)
     ab = sch.alpha_bars.tolist()
     eps = gaussian_1d(m, c2).eps_fn(sch)
     x_n = torch.linspace(-2.5, 2.5, 11, dtype=F64)[:, None]
-    # exact x_0 of the flow from step n to step 1, then the last (denoising) step taken exactly as the sampler does
     x1 = gaussian_flow(x_n, m, c2, math.sqrt(ab[-1]), 1 - ab[-1], math.sqrt(ab[1]), 1 - ab[1])
-    exact = (x1 - math.sqrt(1 - ab[1]) * eps(x1, 1)) / math.sqrt(ab[1])
+    return sch, eps, x_n, (x1 - math.sqrt(1 - ab[1]) * eps(x1, 1)) / math.sqrt(ab[1])
+
+
+def test_dpm_solver_2m_converges_at_second_order_to_the_closed_form_flow() -> None:
+    sch, eps, x_n, exact = _gaussian_flow_problem()
     errs = [float((dpm_solver_2m(eps, x_n, sch, steps=k) - exact).abs().max()) for k in (20, 40, 80, 160)]
     ratios = [a / b for a, b in zip(errs, errs[1:])]
     assert all(3.0 < r < 5.5 for r in ratios), (errs, ratios)  # second order: error / 4 per doubling
@@ -77,13 +82,7 @@ def test_dpm_solver_2m_converges_at_second_order_to_the_closed_form_flow() -> No
 def test_dpm_solver_2m_keeps_second_order_on_a_grid_uniform_in_the_step_index() -> None:
     """On this uneven grid the step ratio r of the multistep correction is not 1 (see also
     tests/test_mutation_kills.py, which pins the update itself)."""
-    m, c2 = 0.5, 0.25
-    sch = scaled_linear_schedule(20_000)
-    ab = sch.alpha_bars.tolist()
-    eps = gaussian_1d(m, c2).eps_fn(sch)
-    x_n = torch.linspace(-2.5, 2.5, 11, dtype=F64)[:, None]
-    x1 = gaussian_flow(x_n, m, c2, math.sqrt(ab[-1]), 1 - ab[-1], math.sqrt(ab[1]), 1 - ab[1])
-    exact = (x1 - math.sqrt(1 - ab[1]) * eps(x1, 1)) / math.sqrt(ab[1])
+    sch, eps, x_n, exact = _gaussian_flow_problem()
     errs = [float((dpm_solver_2m(eps, x_n, sch, steps=k, spacing="uniform") - exact).abs().max())
             for k in (40, 80, 160)]
     ratios = [a / b for a, b in zip(errs, errs[1:])]

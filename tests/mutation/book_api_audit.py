@@ -151,20 +151,22 @@ def audit(names: list[str]) -> dict[str, dict]:
     api = public_api()
     bodies = {key: body_lines(*where) for key, where in api.items()}
     containers = {key for key, lines in bodies.items() if not lines}  # classes without methods (data)
+    files = {path for path, _, _ in api.values()}
     seen: dict[tuple[str, str], dict[str, set[str]]] = {k: {"check": set(), "other": set()} for k in api}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             checks, data_file = run_chapter(name, Path(tmp))
             data = CoverageData(basename=str(data_file))
             data.read()
-            for key, (path, _, _) in api.items():
-                for ctx in data.measured_contexts():
-                    if not ctx.startswith("cell-"):
-                        continue
-                    data.set_query_contexts([ctx])
-                    if bodies[key] & set(data.lines(str(Path(path).resolve())) or ()):
+            for ctx in data.measured_contexts():
+                if not ctx.startswith("cell-"):
+                    continue
+                data.set_query_contexts([ctx])  # one query per cell and file, not per function
+                ran = {path: set(data.lines(str(Path(path).resolve())) or ()) for path in files}
+                for key, (path, _, _) in api.items():
+                    if bodies[key] & ran[path]:
                         seen[key]["check" if ctx in checks else "other"].add(name)
-                data.set_query_contexts(None)
+            data.set_query_contexts(None)
     report = {}
     for (mod, name), where in sorted(api.items()):
         s = seen[mod, name]
