@@ -30,12 +30,14 @@ def chapters() -> list[str]:
     return [n for n in names if (BOOK / f"{n}.ipynb").is_file()]
 
 
-#: prepended cell (with --cells): record the kernel's CPU seconds and peak RSS (kB) around every cell
-CELL_CLOCK = ("import time as _t, resource as _r\n_cpu = []\n"
-              "get_ipython().events.register('pre_run_cell', lambda info: _cpu.append([_t.process_time(), 0.0, 0]))\n"
-              "get_ipython().events.register('post_run_cell', lambda res: _cpu and _cpu[-1].__setitem__(slice(1, 3), "
-              "[_t.process_time(), _r.getrusage(_r.RUSAGE_SELF).ru_maxrss]))")
-CELL_REPORT = "print(*(f'{b - a:.3f},{m}' for a, b, m in _cpu[:-1]))"
+#: prepended cell (with --cells): record the kernel's CPU seconds, peak RSS and RSS after every cell (kB)
+CELL_CLOCK = ("import time as _t, resource as _r, os as _os\n_cpu = []\n"
+              "_rss = lambda: int(open('/proc/self/statm').read().split()[1]) * _os.sysconf('SC_PAGE_SIZE') // 1024 "
+              "if _os.path.exists('/proc/self/statm') else 0\n"
+              "get_ipython().events.register('pre_run_cell', lambda info: _cpu.append([_t.process_time(), 0.0, 0, 0]))\n"
+              "get_ipython().events.register('post_run_cell', lambda res: _cpu and _cpu[-1].__setitem__(slice(1, 4), "
+              "[_t.process_time(), _r.getrusage(_r.RUSAGE_SELF).ru_maxrss, _rss()]))")
+CELL_REPORT = "print(*(f'{b - a:.3f},{m},{r}' for a, b, m, r in _cpu[:-1]))"
 
 
 def _cell_seconds(cell: nbformat.NotebookNode) -> float:
@@ -57,7 +59,8 @@ def run(name: str, cells: int = 0) -> tuple[float, float, float]:
     """Execute ``book/<name>.ipynb``; return (wall seconds, kernel CPU seconds, kernel peak RSS in MB).
 
     With ``cells > 0`` also print the ``cells`` code cells that took the most CPU time (CPU and wall
-    seconds, first source line); the two clock cells this adds cost well under 0.1 s.
+    seconds, peak RSS so far and its rise, RSS held after the cell, first source line); the two clock
+    cells this adds cost well under 0.1 s.
     """
     nb = nbformat.read(BOOK / f"{name}.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -72,13 +75,14 @@ def run(name: str, cells: int = 0) -> tuple[float, float, float]:
     rss_kb, cpu = _text(nb.cells[-1]).split()
     if cells > 0:
         rows = [v.split(",") for v in _text(nb.cells[-2]).split()]
-        cpu_s, peak = [float(a) for a, _ in rows], [int(b) / 1024 for _, b in rows]
+        cpu_s, peak = [float(a) for a, _, _ in rows], [int(b) / 1024 for _, b, _ in rows]
+        held = [int(c) / 1024 for _, _, c in rows]  # RSS after the cell (after the heap is trimmed)
         rise = [p - (peak[k - 1] if k else 0.0) for k, p in enumerate(peak)]
         for k in sorted(range(len(code)), key=lambda k: -cpu_s[k])[:cells]:
             c = code[k]
             first = next((ln for ln in c.source.splitlines() if ln.strip() and not ln.startswith(("#", "%"))), "")
             print(f"    code cell {k:3d} {cpu_s[k]:6.2f} CPU-s {_cell_seconds(c):6.2f} s  peak {peak[k]:5.0f} MB "
-                  f"(+{rise[k]:3.0f})  {first[:50]}")
+                  f"(+{rise[k]:3.0f}) held {held[k]:4.0f} MB  {first[:44]}")
         top = sorted(range(len(code)), key=lambda k: -rise[k])[:3]
         print("    peak raised most by code cells " + ", ".join(f"{k} (+{rise[k]:.0f} MB)" for k in top))
     return wall, float(cpu), float(rss_kb) / 1024

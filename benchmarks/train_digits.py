@@ -94,7 +94,7 @@ def main() -> int:
 
     torch.manual_seed(0)
     res = train(TinyUNet(), data, schedule, TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr,
-                                                        ema_decay=args.ema, device="cpu", progress=False,
+                                                        lr_schedule="constant", ema_decay=args.ema, device="cpu", progress=False,
                                                         log_every=100))
     h = res.history
     first, last = sum(h["loss"][:50]) / 50, sum(h["loss"][-200:]) / 200

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from . import doctor
 from ._args import SEED, THREADS, Parser, UsageError, float_arg, int_arg, out_folder
 from ._plots import plot_loss, plot_samples
+
+if TYPE_CHECKING:
+    from ddpm_lib.training_config import TrainConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -21,6 +24,7 @@ __all__ = ["main", "build_parser"]
 # -- train ---------------------------------------------------------------------------
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     from ddpm_lib.data import DATASETS
+    from ddpm_lib.training_config import TrainConfig
 
     p.add_argument("--data", default="mixture", choices=DATASETS, help="training data set")
     p.add_argument("--n-data", type=int_arg(1, 10 ** 8), default=20000,
@@ -28,11 +32,12 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int_arg(1), default=5000, help="total optimizer steps (including resumed ones)")
     p.add_argument("--batch-size", type=int_arg(1, 10 ** 7), default=256, help="minibatch size")
     p.add_argument("--lr", type=float_arg(0, high=10), default=2e-3, help="AdamW learning rate")
-    p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine"),
+    p.add_argument("--lr-schedule", default=TrainConfig.lr_schedule, choices=("constant", "cosine"),
                    help="learning rate over the run: constant, or a cosine decay to --lr-min-ratio × lr at --steps "
                         "(2-D data: cosine, --lr-min-ratio 0 and --batch-size 1024 reach the noise floor; "
                         "benchmarks/train_2d.py)")
-    p.add_argument("--lr-min-ratio", type=float_arg(0, low_open=False, high=1, high_open=False), default=0.1,
+    p.add_argument("--lr-min-ratio", type=float_arg(0, low_open=False, high=1, high_open=False),
+                   default=TrainConfig.lr_min_ratio,
                    help="final learning rate of the cosine schedule, as a fraction of --lr")
     p.add_argument("--weight-decay", type=float_arg(0, low_open=False), default=0.0, help="AdamW weight decay")
     p.add_argument("--ema-decay", type=float_arg(0, low_open=False, high=1), default=0.995,
@@ -89,12 +94,26 @@ def _resume_check(path: Path, args: argparse.Namespace, model: Any, cfg: Any, sc
     diffs += [f"model {k} {now.get(k)} (checkpoint: {then.get(k)})" for k in keys if now.get(k) != then.get(k)]
     for name, saved, new in cfg.resume_mismatches(ck.train_config):
         diffs.append(f"--{name.replace('_', '-')} {new} (checkpoint: {saved})")
+        if name == "steps":   # only a cosine learning rate ties a run to its --steps
+            diffs[-1] += (" — a cosine learning rate is planned for --steps, so a cosine run cannot be extended; "
+                          "train runs to extend with --lr-schedule constant")
     if not diffs and ck.schedule_betas is not None and not torch.equal(
             ck.schedule_betas.to(schedule.betas.dtype), schedule.betas[1:]):
         diffs.append("the noise schedule (--schedule / --n-steps)")
     if diffs:
         raise UsageError(f"cannot resume from {path} with a different configuration: {'; '.join(diffs)}; "
                          f"repeat the options of the first run, or train into a new --out")
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`~ddpm_lib.training_config.TrainConfig` that ``train`` runs with for parsed ``args``."""
+    from ddpm_lib.training_config import TrainConfig
+
+    return TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule,
+                       lr_min_ratio=args.lr_min_ratio, weight_decay=args.weight_decay,
+                       grad_clip=args.grad_clip if args.grad_clip > 0 else None, ema_decay=args.ema_decay,
+                       seed=args.seed, device=args.device, compile=args.compile, progress=not args.no_progress,
+                       log_every=args.log_every, checkpoint_every=args.checkpoint_every).validate()
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -104,18 +123,14 @@ def _run_train(args: argparse.Namespace) -> int:
     from ddpm_lib.devices import resolve_device
     from ddpm_lib.models import EpsMLP, TinyUNet
     from ddpm_lib.sampling import DEFAULT_STEPS, sample
-    from ddpm_lib.training import TrainConfig, train
+    from ddpm_lib.training import train
 
     torch.set_num_threads(args.threads)
     try:
         resolve_device(args.device)
     except (ValueError, TypeError, RuntimeError) as exc:
         raise UsageError(f"--device {args.device}: {exc}") from None
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule,
-                      lr_min_ratio=args.lr_min_ratio, weight_decay=args.weight_decay,
-                      grad_clip=args.grad_clip if args.grad_clip > 0 else None, ema_decay=args.ema_decay,
-                      seed=args.seed, device=args.device, compile=args.compile, progress=not args.no_progress,
-                      log_every=args.log_every, checkpoint_every=args.checkpoint_every).validate()
+    cfg = train_config(args)
     digits = args.data == "digits"
     resume = None
     if args.resume is not None:

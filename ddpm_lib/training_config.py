@@ -88,7 +88,8 @@ class TrainConfig:
 
     def resume_mismatches(self, saved: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
         """``(name, saved value, value now)`` for each field in which this config differs from the ``saved``
-        one of a checkpoint, run-only fields left out (``steps`` counts when the learning rate depends on it)."""
+        one of a checkpoint, run-only fields left out (``steps`` counts when the learning rate depends on it,
+        ``lr_min_ratio`` only when it does too)."""
         if not saved:
             return []
         out = []
@@ -97,6 +98,8 @@ class TrainConfig:
                 continue
             if f.metadata.get("run_only") and not (f.name == "steps" and self.lr_schedule != "constant"):
                 continue
+            if f.name == "lr_min_ratio" and self.lr_schedule == saved.get("lr_schedule") == "constant":
+                continue  # the cosine's end point: unused by a constant learning rate
             if saved[f.name] != getattr(self, f.name):
                 out.append((f.name, saved[f.name], getattr(self, f.name)))
         return out

@@ -17,6 +17,7 @@ DATA = ring_mixture().sample(512, generator=torch.Generator().manual_seed(0)).fl
 
 
 def _cfg(steps, **kw):
+    kw.setdefault("lr_schedule", "constant")   # these tests resume with other `steps`: a run-only field then
     return TrainConfig(steps=steps, batch_size=64, progress=False, device="cpu", log_every=10, seed=3, **kw)
 
 
@@ -203,7 +204,7 @@ def test_resume_refuses_another_configuration_before_touching_the_model(tmp_path
     with pytest.raises(ValueError, match=r"different configuration: batch_size: 64 in the checkpoint vs 32 now; "
                                          r"lr: 0.002 in the checkpoint vs 0.01 now$"):
         train(m, DATA, SCHED, TrainConfig(steps=20, batch_size=32, lr=1e-2, progress=False, device="cpu",
-                                          log_every=10, seed=3), resume_from=path)
+                                          log_every=10, seed=3, lr_schedule="constant"), resume_from=path)
     with pytest.raises(ValueError, match="at step 10, beyond steps=5"):
         train(m, DATA, SCHED, _cfg(5), resume_from=path)
     with pytest.raises(ValueError, match="different model.*width"):
@@ -216,7 +217,7 @@ def test_resume_refuses_another_configuration_before_touching_the_model(tmp_path
     assert torch.equal(_flat(m), before)
     # run-only fields (steps with a constant lr, logging, device) may change
     r = train(m, DATA, SCHED, TrainConfig(steps=12, batch_size=64, progress=False, device="cpu", log_every=3,
-                                          seed=3), resume_from=path)
+                                          seed=3, lr_schedule="constant"), resume_from=path)
     assert r.step == 12 and r.history["start_step"] == 10
 
 
@@ -231,3 +232,13 @@ def test_scheduler_and_ema_state_are_saved(tmp_path):
     assert load_checkpoint(tmp_path / "v1.pt").step == 7  # still loads for sampling
     with pytest.raises(ValueError, match="no scheduler, EMA state"):
         train(_model(), DATA, SCHED, _cfg(7, lr_schedule="cosine", warmup_steps=3), resume_from=tmp_path / "v1.pt")
+
+
+def test_lr_min_ratio_matters_on_resume_only_to_a_cosine_learning_rate():
+    """The cosine's end point lr_min_ratio does not change a constant-lr run: resuming one with another
+    value is allowed; with a cosine on either side it is another training and is refused."""
+    saved = _cfg(10, lr_min_ratio=0.1).to_dict()
+    assert _cfg(20, lr_min_ratio=0.0).resume_mismatches(saved) == []
+    cos = _cfg(10, lr_schedule="cosine", lr_min_ratio=0.1).to_dict()
+    assert _cfg(10, lr_schedule="cosine", lr_min_ratio=0.0).resume_mismatches(cos) == [("lr_min_ratio", 0.1, 0.0)]
+    assert [m[0] for m in _cfg(10, lr_min_ratio=0.0).resume_mismatches(cos)] == ["lr_schedule", "lr_min_ratio"]

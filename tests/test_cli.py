@@ -44,8 +44,8 @@ def test_tiny_train_and_sample(tmp_path, capsys):
     for name in ("checkpoint.pt", "loss.png", "samples.png"):
         assert (out / name).stat().st_size > 0, name
     # resume to 30 steps from OUT/checkpoint.pt
-    assert cli.main([("30" if a == "20" and args[k - 1] == "--steps" else a) for k, a in enumerate(args)]
-                    + ["--resume"]) == 0
+    longer = [("30" if a == "20" and args[k - 1] == "--steps" else a) for k, a in enumerate(args)]
+    assert cli.main(longer + ["--resume"]) == 0
     from ddpm_lib.checkpoints import load_checkpoint
     assert load_checkpoint(out / "checkpoint.pt").step == 30
     s_out = tmp_path / "s"
@@ -182,7 +182,7 @@ def test_ctrl_c_exits_130_with_checkpoint(tmp_path, monkeypatch, capsys):
     assert "interrupted at step 7" in err and "--resume" in err
 
 
-def test_the_cosine_learning_rate_reaches_the_training_run(tmp_path):
+def test_the_cosine_learning_rate_reaches_the_training_run(tmp_path, capsys):
     """--lr-schedule/--lr-min-ratio reach TrainConfig: the checkpoint records them, and the optimizer's
     final learning rate is lr_min_ratio × lr (the cosine's end, TrainConfig.lr_factor)."""
     from ddpm_lib.checkpoints import load_checkpoint
@@ -193,3 +193,35 @@ def test_the_cosine_learning_rate_reaches_the_training_run(tmp_path):
     ck = load_checkpoint(out / "checkpoint.pt")
     assert ck.train_config["lr_schedule"] == "cosine" and ck.train_config["lr_min_ratio"] == 0.25
     assert ck.optimizer_state["param_groups"][0]["lr"] == pytest.approx(0.004 * 0.25, rel=1e-9)
+    # the cosine is planned for --steps: extending the run is refused, with a message that says how to
+    # train a run that can be extended (and no traceback)
+    capsys.readouterr()
+    assert cli.main(["train", *TINY, "--steps", "15", "--lr", "0.004", "--lr-schedule", "cosine",
+                     "--lr-min-ratio", "0.25", "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "--steps 15 (checkpoint: 10)" in err and "--lr-schedule constant" in err and "Traceback" not in err
+
+
+def test_the_books_retrain_command_gives_the_shipped_digits_checkpoints_settings():
+    """The DDPM chapter prints "the one command that retrains" book/checkpoints/digits.pt. Parsed by the
+    CLI, it must give the training settings stored in that checkpoint (a changed CLI default, such as the
+    learning-rate schedule, would otherwise retrain a different model), and the schedule's n."""
+    import re
+    import shlex
+
+    from ddpm_lib.checkpoints import load_checkpoint
+
+    text = (ROOT / "book" / "ddpm_discrete.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(python -m ddpm_course train .*?)\npython -m ddpm_course export", text, re.S)
+    assert block, "the retrain command is no longer in book/ddpm_discrete.md"
+    argv = shlex.split(block.group(1).replace("\\\n", " "))[3:]            # after `python -m ddpm_course`
+    args = cli.build_parser().parse_args(argv)
+    ck = load_checkpoint(ROOT / "book" / "checkpoints" / "digits.pt")
+    cfg = cli.train_config(args)
+    assert cfg.resume_mismatches(ck.train_config) == []
+    assert cfg.steps == ck.train_config["steps"] == ck.step
+    assert args.data == "digits" and args.n_steps == ck.schedule().n
+    # the check can fail: the same command with a cosine learning rate is another training
+    cosine = [("cosine" if a == "constant" else a) for a in argv]
+    assert [m[0] for m in cli.train_config(cli.build_parser().parse_args(cosine)).resume_mismatches(
+        ck.train_config)] == ["lr_schedule"]
