@@ -11,8 +11,8 @@ Run: ``python benchmarks/samplers.py [--repeats 5] [--train-steps 4000] [--all] 
    sampler's. Once with the exact ε* of the ring mixture (``GaussianMixture.eps_fn``), once with
    an ``EpsMLP`` trained here for ``--train-steps`` steps (0 skips it; the default is about a minute of CPU)
    with ``--train-config``: ``final`` (batch 1024, cosine lr decay; the default) or ``defaults`` (constant lr).
-   The default sampler's ratio depends on it: with the constant lr (a noisier EMA model) the ODE
-   samplers carry the network's errors and all 25-call samplers sit about 25 % above the ancestral one.
+   One network and a few repeats scatter by ±10 %: ``benchmarks/sampler_eta.py`` compares the default's
+   noise level η over eight trained networks.
 2. With ``--all``, the older study with the exact score: each sampler at 1,000 steps on 10,000
    particles, the per-step overhead against one score evaluation, and the empirical order of the
    error against the step count (log-log slope over 25..400 steps).

@@ -16,16 +16,18 @@ from .validation import check_positive_int
 __all__ = ["sample", "SAMPLERS", "DEFAULT_SAMPLER", "DEFAULT_STEPS", "SDE_ETA"]
 
 #: the noise level η of "dpm++2m-sde" (0: the probability-flow ODE, 1: the reverse SDE)
-SDE_ETA = 0.5
+SDE_ETA = 0.25
 #: name -> an ε-sampler ``sampler(eps, x, schedule, *, generator, callback, **options)``
 SAMPLERS: dict[str, Callable[..., torch.Tensor]] = {
     "dpm++2m-sde": partial(dpm_solver_2m, eta=SDE_ETA), "dpm++2m": dpm_solver_2m, "ancestral": ddpm_ancestral,
     "ddim": ddim}
-#: the default: deterministic DPM-Solver++(2M), log-SNR grid. On EpsMLPs trained with a cosine-decayed
-#: learning rate (benchmarks/train_2d.py "final"; 7 models, ring and moons, 5–6 runs each) its SWD at 25 calls
-#: is 0.98 ± 0.09× the 1000-step ancestral sampler's (per-model sd), "dpm++2m-sde" 1.13 ± 0.09×, at 1/40
-#: of the cost; on a constant-lr model both are about 1.25× (benchmarks/samplers.py --train-config defaults)
-DEFAULT_SAMPLER = "dpm++2m"
+#: the default: DPM-Solver++(2M) with a little noise (η = SDE_ETA), log-SNR grid, DEFAULT_STEPS calls.
+#: On 8 trained EpsMLPs (ring and moons, 2 seeds, TrainConfig() defaults or batch 1024 + cosine lr;
+#: benchmarks/sampler_eta.py, 10 paired runs each) its SWD at 25 calls is 0.98 ± 0.08× the 1000-step
+#: ancestral sampler's (range 0.87–1.12), at 1/40 of the cost; η = 0 (the probability-flow ODE) is at
+#: 1.11 ± 0.07×, η = 0.5 at 1.01 ± 0.10×. The flow carries the network's errors to the end; a little noise
+#: lets later steps wash part of them out.
+DEFAULT_SAMPLER = "dpm++2m-sde"
 #: network calls of the few-step samplers when ``steps`` is not given
 DEFAULT_STEPS = 25
 
@@ -56,17 +58,21 @@ def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] 
            steps: int | None = None, callback: Callback | None = None) -> torch.Tensor:
     """Draw ``n`` samples of shape ``shape`` from ``model`` → ``(n, *shape)`` in the model's dtype and device.
 
-    ``sampler="dpm++2m"`` (default, :data:`DEFAULT_SAMPLER`) runs the deterministic DPM-Solver++(2M)
-    (:func:`ddpm_lib.samplers.dpm_solver_2m`), ``"dpm++2m-sde"`` its stochastic form with noise
-    ``η =`` :data:`SDE_ETA` (``generator`` draws the start ``x_n`` and this noise), both with ``steps`` network
-    calls (default :data:`DEFAULT_STEPS`); ``"ancestral"`` runs DDPM's sampler over all ``n`` steps, or
-    over ``steps`` respaced steps (:meth:`Schedule.respace`), ``variance`` ``"beta"`` or ``"beta_tilde"``; ``"ddim"`` runs deterministic DDIM over ``steps``
-    steps (default ``schedule.n``). ``generator`` must live on the model's device (CPU by default).
+    ``sampler="dpm++2m-sde"`` (default, :data:`DEFAULT_SAMPLER`) runs DPM-Solver++(2M)
+    (:func:`ddpm_lib.samplers.dpm_solver_2m`) in its stochastic form with noise ``η =`` :data:`SDE_ETA`
+    (``generator`` draws the start ``x_n``, then this noise), ``"dpm++2m"`` its deterministic form (the
+    probability-flow ODE; ``generator`` draws only ``x_n``), both with ``steps`` network
+    calls (default :data:`DEFAULT_STEPS`, or all ``schedule.n`` steps if fewer); ``"ancestral"`` runs DDPM's
+    sampler over all ``n`` steps, or over ``steps`` respaced steps (:meth:`Schedule.respace`), ``variance``
+    ``"beta"`` or ``"beta_tilde"``; ``"ddim"`` runs deterministic DDIM over ``steps`` steps (default ``schedule.n``).
+    ``generator`` must live on the model's device (CPU by default).
     """
     n = check_positive_int(n, "n")
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; known: {', '.join(SAMPLERS)}")
-    shape = tuple(int(s) if isinstance(s, int) else s for s in shape)
+    if not isinstance(shape, (tuple, list, torch.Size)):
+        raise TypeError(f"shape must be a tuple of positive ints, got {type(shape).__name__}")
+    shape = tuple(shape)  # as given: int(True) would let a bool through the check below
     _check_model(model, schedule, shape)
     options: dict[str, Any] = {}
     sched, eps = schedule.to(dtype=torch.float64), model
@@ -76,7 +82,8 @@ def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] 
             sched, taus = sched.respace(check_positive_int(steps, "steps"))
             eps = on_original_steps(model, taus)
     else:
-        options["steps"] = DEFAULT_STEPS if (steps is None and sampler.startswith("dpm")) else steps
+        # a schedule shorter than DEFAULT_STEPS is run over all its steps
+        options["steps"] = min(DEFAULT_STEPS, schedule.n) if (steps is None and sampler.startswith("dpm")) else steps
     device = model_device(model)
     gdev = generator.device if generator is not None else torch.device("cpu")
     if generator is not None and gdev.type != device.type:

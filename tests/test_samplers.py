@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import pytest
 import torch
@@ -465,3 +466,203 @@ def test_eps_from_score_per_sample_steps_need_a_matching_batch() -> None:
         eps(torch.ones(5, 1, dtype=F64), torch.tensor([3, 3]))
     per_sample = eps_from_score(lambda x, t: x * t[:, None], sch)        # distinct steps: the per-sample path
     assert per_sample(torch.ones(2, 1), torch.tensor([3, 5])).dtype == torch.float32
+
+
+# -- behaviours pinned by the mutation review of _common.py and stochastic.py ---------------
+def wavy_score(x: torch.Tensor, t: float) -> torch.Tensor:
+    """A non-linear score that depends on t: s(x, t) = −t x + sin x."""
+    return -t * x + torch.sin(x)
+
+
+def info_recorder() -> tuple[list, Callable[[dict], None]]:
+    """A list and a callback that appends a copy of every ``info`` it is given to it."""
+    seen: list = []
+    return seen, lambda info: seen.append(dict(info))
+
+
+def check_infos(seen: list, path: list, key: str, positions: list) -> None:
+    """The callback saw k = 0..m, n_steps = m, the states of ``path`` and the positions, exactly."""
+    m = len(path) - 1
+    assert [sorted(s) for s in seen] == [sorted(["k", "n_steps", "x", key])] * (m + 1)
+    assert [s["k"] for s in seen] == list(range(m + 1)) and [s["n_steps"] for s in seen] == [m] * (m + 1)
+    assert [s[key] for s in seen] == positions
+    for s, want in zip(seen, path):
+        torch.testing.assert_close(s["x"], want, rtol=1e-14, atol=1e-15)
+
+
+def test_langevin_and_euler_maruyama_are_their_update_formulas_step_by_step() -> None:
+    """Each step rebuilt by hand (noise z_k = the k-th float64 draw of an equally seeded generator):
+    Langevin x ← x + h s(x, t) + √(2h) z at its fixed t; Euler–Maruyama from t_j to t_{j−1}
+    x ← x + h (½ x + s(x, t_j)) + √h z, the callback at t_{j−1}. The grid is a list of decimals, which
+    float32 would round: the score must see them exactly."""
+    x0 = noise(3, 2, seed=7)
+    h, n, t = 0.05, 4, 0.7
+    seen, cb = info_recorder()
+    out = langevin(wavy_score, x0, h, n, t=t, generator=gen(8), callback=cb)
+    g, x, path = gen(8), x0.clone(), [x0]
+    for _ in range(n):
+        x = x + h * wavy_score(x, t) + math.sqrt(2 * h) * torch.randn(x.shape, generator=g, dtype=F64)
+        path.append(x)
+    torch.testing.assert_close(out, x, rtol=1e-14, atol=1e-15)
+    check_infos(seen, path, "t", [t] * (n + 1))
+
+    grid = [0.1, 0.3, 0.35, 0.9]
+    seen, cb = info_recorder()
+    out = reverse_sde_euler(wavy_score, x0, grid, generator=gen(9), callback=cb)
+    g, x, path = gen(9), x0.clone(), [x0]
+    for j in (3, 2, 1):
+        step = grid[j] - grid[j - 1]
+        z = torch.randn(x.shape, generator=g, dtype=F64)
+        x = x + step * (0.5 * x + wavy_score(x, grid[j])) + math.sqrt(step) * z
+        path.append(x)
+    torch.testing.assert_close(out, x, rtol=1e-14, atol=1e-15)
+    check_infos(seen, path, "t", [0.9, 0.35, 0.3, 0.1])
+    rec = PathRecorder()
+    reverse_sde_euler(wavy_score, x0, grid, generator=gen(9), callback=rec)
+    assert rec.where == [0.9, 0.35, 0.3, 0.1]                     # a time-grid sampler records its times
+    assert float(reverse_sde_euler(lambda y, s: torch.zeros_like(y), x0[:, :1], [0.5, 1.0], generator=gen(1))
+                 .std()) > 0                                       # a 1-D state (batch, 1) is fine too
+
+
+@pytest.mark.parametrize("variance", ["beta", "beta_tilde"])
+def test_the_chain_samplers_are_their_update_formulas_step_by_step(variance: str) -> None:
+    """discrete_backward: x ← (x + β_i s(x, t_i)) / √(1 − β_i) + √β_i z; ddpm_ancestral:
+    x ← (x − β_i/√(1 − ᾱ_i) ε(x, i)) / √(1 − β_i) + σ_i z with σ_i² = β_i or (1 − ᾱ_{i−1}) β_i / (1 − ᾱ_i);
+    no noise at i = 1 in both. ᾱ and t are rebuilt here from the β by hand."""
+    betas = [0.1, 0.25, 0.05, 0.4]
+    n = len(betas)
+    b = [0.0] + betas
+    t = [sum(b[:i + 1]) for i in range(n + 1)]
+    ab = [math.prod(1 - bb for bb in b[1:i + 1]) for i in range(n + 1)]
+    sig2 = b if variance == "beta" else [0.0] + [(1 - ab[i - 1]) / (1 - ab[i]) * b[i] for i in range(1, n + 1)]
+    sch = Schedule(torch.tensor(betas, dtype=F64))
+    x0 = noise(3, 2, seed=11)
+
+    def eps(x: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+        assert i.dtype == torch.long and i.shape == (x.shape[0],)
+        return torch.cos(x) * i.to(x.dtype)[:, None]
+
+    for which in ("discrete_backward", "ddpm_ancestral"):
+        seen, cb = info_recorder()
+        if which == "discrete_backward":
+            out = discrete_backward(wavy_score, x0, sch, generator=gen(12), callback=cb)
+        else:
+            out = ddpm_ancestral(eps, x0, sch, generator=gen(12), callback=cb, variance=variance)
+        g, x, path = gen(12), x0.clone(), [x0]
+        for i in range(n, 0, -1):
+            if which == "discrete_backward":
+                x = (x + b[i] * wavy_score(x, t[i])) / math.sqrt(1 - b[i])
+                sd = math.sqrt(b[i])
+            else:
+                x = (x - b[i] / math.sqrt(1 - ab[i]) * eps(x, torch.full((3,), i))) / math.sqrt(1 - b[i])
+                sd = math.sqrt(sig2[i])
+            if i > 1:
+                x = x + sd * torch.randn(x.shape, generator=g, dtype=F64)
+            path.append(x)
+        torch.testing.assert_close(out, x, rtol=1e-13, atol=1e-14)
+        check_infos(seen, path, "i", [4, 3, 2, 1, 0])
+
+
+def test_path_recorder_starts_afresh_when_reused() -> None:
+    rec = PathRecorder()
+    sch = Schedule(torch.full((4,), 0.1, dtype=F64))
+    discrete_backward(wavy_score, noise(2), sch, generator=gen(), callback=rec)
+    x = noise(2, seed=5)
+    out = langevin(wavy_score, x, 0.1, 2, generator=gen(), callback=rec)
+    assert rec.path.shape == (3, 2, 2) and rec.where == [0.0, 0.0, 0.0]
+    torch.testing.assert_close(rec.path[0], x)
+    torch.testing.assert_close(rec.path[-1], out)
+
+
+def test_chain_calls_each_callback_in_turn_and_sample_path_passes_the_callers_on() -> None:
+    from ddpm_lib.samplers import chain
+
+    calls: list = []
+    f = lambda info: calls.append(("f", info["k"]))  # noqa: E731
+    g = lambda info: calls.append(("g", info["k"]))  # noqa: E731
+    assert chain() is None and chain(None, None) is None
+    chain(None, f)({"k": 1})
+    chain(g)({"k": 2})
+    chain(f, None, g)({"k": 3})
+    assert calls == [("f", 1), ("g", 2), ("f", 3), ("g", 3)]
+    calls.clear()
+    path = sample_path(langevin, wavy_score, noise(2), 0.1, 3, generator=gen(), callback=f)
+    assert path.shape == (4, 2, 2) and calls == [("f", k) for k in range(4)]
+
+
+def test_progress_draws_one_bar_that_counts_every_step(capsys: pytest.CaptureFixture) -> None:
+    langevin(wavy_score, noise(2), 0.1, 7, generator=gen(), callback=progress("seven steps"))
+    err = capsys.readouterr().err
+    assert "seven steps" in err and "7/7" in err and "8/7" not in err and "14/7" not in err
+
+
+def test_sampler_argument_errors_name_what_was_wrong() -> None:
+    sch, x = linear_schedule(3), noise(4)
+    ok = lambda y, t: torch.zeros_like(y)  # noqa: E731
+    with pytest.raises(TypeError, match=r"^callback must be a callable, got int$"):
+        discrete_backward(ok, x, sch, callback=3)
+    with pytest.raises(TypeError, match=r"^eps must be a callable, got NoneType$"):
+        ddpm_ancestral(None, x, sch)
+    with pytest.raises(TypeError, match=r"^generator must be a torch.Generator or None, got int$"):
+        langevin(ok, x, 0.1, 2, generator=3)
+    with pytest.raises(ValueError, match=r"^score must return a tensor of the state's shape \(4, 2\), got list$"):
+        discrete_backward(lambda y, t: [0.0], x, sch)
+    nan_at_2 = lambda y, t: y * (math.nan if t < 0.7 else 1.0)  # noqa: E731
+    with pytest.raises(ValueError, match=r"^score returned NaN or infinity at step 2 of 3 \(t = 0\.6\); "
+                                         r"the sampler stopped there$"):
+        reverse_sde_euler(nan_at_2, x, [0.2, 0.4, 0.6, 0.8], generator=gen())
+    with pytest.raises(ValueError, match=r"^eps returned NaN or infinity at step 1 of 3 \(i = 3\)"):
+        ddpm_ancestral(lambda y, i: y * math.inf, x, sch)
+    nan_at_t2 = lambda y, t: y * (math.nan if t < float(sch.times[3]) else 1.0)  # noqa: E731
+    with pytest.raises(ValueError, match=r"^score returned NaN or infinity at step 2 of 3 \(i = 2\); "):
+        discrete_backward(nan_at_t2, x, sch, generator=gen())
+    with pytest.raises(ValueError, match=r"^score must return a tensor of the state's shape \(4, 2\), got \(4, 1\)$"):
+        langevin(lambda y, t: y[:, :1], x, 0.1, 2)
+    with pytest.raises(TypeError, match=r"^x must be the start state \(a tensor\), got a Schedule"):
+        discrete_backward(ok, sch, sch)
+    with pytest.raises(TypeError, match=r"^x must be a tensor"):
+        langevin(ok, "x", 0.1, 2)
+    with pytest.raises(ValueError, match=r"^x must have at least 1 dimension, got shape \(\)$"):
+        langevin(ok, torch.tensor(1.0), 0.1, 2)
+    with pytest.raises(ValueError, match=r"^x must have \(batch, \.\.\.\) with at least 2 dimensions, "
+                                         r"got shape \(4,\)$"):
+        ddpm_ancestral(ok, torch.zeros(4), sch)
+    with pytest.raises(ValueError, match=r"^x must not be empty, got shape \(0, 2\)$"):
+        discrete_backward(ok, torch.zeros(0, 2), sch)
+    with pytest.raises(ValueError, match=r"^x must be finite"):
+        langevin(ok, torch.tensor([math.nan]), 0.1, 2)
+    with pytest.raises(ValueError, match=r"^t must satisfy t >= 0"):
+        langevin(ok, x, 0.1, 2, t=-1.0)
+    assert langevin(ok, torch.zeros(1), 0.1, 2, generator=gen()).shape == (1,)     # the smallest states pass
+    assert ddpm_ancestral(ok, torch.zeros(1, 1), sch, generator=gen()).shape == (1, 1)
+    with pytest.raises(TypeError, match=r"^the grid of this sampler must be a ddpm_lib.Schedule, got Tensor "
+                                        r"\(the order is sampler\(fn, x, grid\)\)$"):
+        discrete_backward(ok, x, sch.times)
+    with pytest.raises(TypeError, match=r"^the grid of this sampler must be a ddpm_lib.Schedule, got list$"):
+        ddpm_ancestral(ok, x, [0.1, 0.2])
+
+
+def test_time_grid_errors_name_the_grid_and_its_exact_bounds() -> None:
+    x = noise(2)
+    ok = lambda y, t: torch.zeros_like(y)  # noqa: E731
+    with pytest.raises(TypeError, match=r"^grid must be a time grid for this sampler, got a Schedule; "):
+        reverse_sde_euler(ok, x, linear_schedule(3))
+    for bad, kind in (("0.1 0.2", "str"), (b"ab", "bytes"), (["a", "b"], "list"), (object(), "object")):
+        with pytest.raises(TypeError, match=rf"^grid must be a 1-D sequence or tensor of times, got {kind}$"):
+            reverse_sde_euler(ok, x, bad)
+    for bad in ([0.5], torch.ones(1, 3), [[0.1, 0.2]]):
+        with pytest.raises(ValueError, match=r"^grid must be a 1-D increasing grid of at least 2 forward times, "):
+            reverse_sde_euler(ok, x, bad)
+    with pytest.raises(ValueError, match=r"^grid must be finite"):
+        reverse_sde_euler(ok, x, [0.1, math.inf])
+    with pytest.raises(TypeError, match=r"^grid must hold real numbers"):
+        reverse_sde_euler(ok, x, torch.tensor([1 + 0j, 2 + 0j]))
+    with pytest.raises(ValueError, match=r"^grid must lie in \(0, T\]: its first entry must be > 0 .*, got -0\.1$"):
+        reverse_sde_euler(ok, x, [-0.1, 0.2])
+    for bad in ([0.1, 0.2, 0.2], [0.1, 0.3, 0.2]):                     # each entry above the one before it
+        with pytest.raises(ValueError, match=r"^grid must be strictly increasing"):
+            reverse_sde_euler(ok, x, bad)
+    assert reverse_sde_euler(ok, x, [1e-300, 1e-299], generator=gen()).shape == x.shape       # tiny > 0 is fine
+    seen = []
+    reverse_sde_euler(lambda y, t: (seen.append(t), y)[1], x, torch.tensor([1, 2, 2**24 + 1]), generator=gen())
+    assert seen == [2.0**24 + 1, 2.0] and all(type(t) is float for t in seen)  # integer times: float64, not float32

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 import torch
 
-from ddpm_lib import linear_schedule, scaled_linear_schedule
+from ddpm_lib import cosine_schedule, linear_schedule, scaled_linear_schedule
 from ddpm_lib.mixtures import GaussianMixture, ring_mixture
 from ddpm_lib.samplers import (PathRecorder, ddim, ddpm_ancestral, discrete_backward, dpm_solver_2m, dpm_step,
                                karras_times, langevin, probability_flow_heun, reverse_sde_euler, schedule_steps)
@@ -217,3 +217,166 @@ def test_the_stochastic_variant_reduces_to_the_ode_and_is_reproducible() -> None
     assert abs(float(r.mean()) - 3.02) < 0.03 and abs(float(r.std()) - 0.3) < 0.03
     with pytest.raises(ValueError, match="eta must be a finite number >= 0"):
         dpm_solver_2m(gm.eps_fn(sch), x, sch, eta=-1.0)
+
+
+# -- pinned by the mutation review of samplers/ode.py (tests/mutation/equivalent.md) ---------
+def _nearest_log_snr_steps(alpha_bars: list[float], k: int, spacing: str) -> list[int]:
+    """The steps of ``schedule_steps`` from their definition, in plain float64 Python: k targets uniform in
+    λ = log(√ᾱ/√(1−ᾱ)) ("logsnr") or in σ^{1/7} with σ = e^{−λ} ("karras"), from λ_n to λ_1, each mapped to
+    the step of nearest λ (asserted unambiguous), repeats dropped."""
+    lam = [0.5 * (math.log(a) - math.log1p(-a)) for a in alpha_bars[1:]]  # λ_1 … λ_n
+    lo, hi = lam[-1], lam[0]
+    out: list[int] = []
+    for j in range(k):
+        u = j / (k - 1)
+        if spacing == "logsnr":
+            target = lo + u * (hi - lo)
+        else:
+            target = -7 * math.log(math.exp(-lo / 7) + u * (math.exp(-hi / 7) - math.exp(-lo / 7)))
+        dist = sorted((abs(target - v), i + 1) for i, v in enumerate(lam))
+        assert dist[1][0] - dist[0][0] > 1e-12  # no tie: the nearest step is well defined
+        if not out or out[-1] != dist[0][1]:
+            out.append(dist[0][1])
+    return out
+
+
+@pytest.mark.parametrize("make, dtype, spacing, k", [
+    (linear_schedule, F64, "logsnr", 20), (linear_schedule, F64, "karras", 20),
+    (cosine_schedule, F64, "logsnr", 42),            # a target 3e-4 of a step gap from a midpoint
+    (cosine_schedule, torch.float32, "logsnr", 14),  # λ of float32 ᾱ: nearest only if computed in float64
+    (linear_schedule, torch.float32, "karras", 144),
+])
+def test_schedule_steps_map_each_target_to_the_step_of_nearest_log_snr(make, dtype, spacing: str, k: int) -> None:
+    """Slips caught: the two spacings swapped, λ scaled (uniform spacing is blind to it, ρ = 7 is not), the
+    wrong endpoint λ_{n−1}, a wrong exponent or factor in the ρ = 7 map, and the targets or λ computed in
+    float32 (near a midpoint that picks the farther step)."""
+    sch = make(1000, dtype=dtype)
+    assert schedule_steps(sch, k, spacing) == _nearest_log_snr_steps(sch.alpha_bars.tolist(), k, spacing)
+
+
+def test_schedule_steps_default_to_uniform_and_k_equal_to_n_is_every_step() -> None:
+    """A bug found by the mutation review: with ``k = n`` the log-SNR and ρ = 7 maps dropped steps (734 and 765
+    of 1000 on this schedule), so ``dpm_solver_2m(steps=None)`` did not use "all n steps" as documented."""
+    sch = linear_schedule(1000)
+    assert schedule_steps(sch, 4) == schedule_steps(sch, 4, "uniform") == [1000, 667, 334, 1]  # 1000 − 333 j
+    for spacing in ("uniform", "logsnr", "karras"):
+        assert schedule_steps(sch, 1, spacing) == [1000]
+        assert schedule_steps(sch, 2, spacing) == [1000, 1]
+        assert schedule_steps(sch, 1000, spacing) == list(range(1000, 0, -1))
+        assert schedule_steps(linear_schedule(7), 7, spacing) == [7, 6, 5, 4, 3, 2, 1]
+
+
+def test_grid_errors_name_the_argument_and_what_is_allowed() -> None:
+    for kwargs, pattern in [({"n": 0}, r"^n must be an integer >= 1"), ({"t_min": 0.0}, r"^t_min must be a finite"),
+                            ({"t_max": -1.0}, r"^t_max must be a finite"), ({"rho": 0.0}, r"^rho must be a finite"),
+                            ({"t_min": 1.0, "t_max": 1.0}, r"^t_min must be below t_max"),
+                            ({"t_max": 701.0}, r"^t_max must be at most 700"),
+                            ({"t_max": 140.05, "rho": 0.1}, r"^t_max must be at most 700 and at most 1400·rho")]:
+        args = {"n": 4, "t_min": 1e-3, "t_max": 10.0, **kwargs}
+        with pytest.raises(ValueError, match=pattern):
+            karras_times(**args)
+    assert float(karras_times(4, 1e-3, 700.0)[-1]) == 700.0  # the largest t_max allowed still works
+    assert torch.isfinite(karras_times(4, 1e-3, 140.0, rho=0.1)).all()
+    sch = linear_schedule(10)
+    with pytest.raises(ValueError, match=r"^steps must be an integer >= 1, got 0"):
+        schedule_steps(sch, 0)
+    with pytest.raises(ValueError, match=r"^spacing must be one of uniform, logsnr, karras, got 'cubic'"):
+        schedule_steps(sch, 3, "cubic")
+
+
+def test_ddim_is_the_formula_of_its_docstring_and_ends_on_the_data_prediction() -> None:
+    """Two steps i = 10 -> 1 -> 0 by hand: x̂_0 = (x_i − √(1−ᾱ_i) ε)/√ᾱ_i, x_j = √ᾱ_j x̂_0 + √(1−ᾱ_j) ε, and
+    the last step (ᾱ_0 = 1) returns x̂_0 itself (slip caught: ending at step 1 instead of 0)."""
+    sch = linear_schedule(10)
+    ab = sch.alpha_bars.tolist()
+
+    def eps(x: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+        return 0.3 * x + 0.01 * i.to(x.dtype)[:, None]
+
+    x = torch.tensor([[1.5, -0.5], [0.2, 2.0]], dtype=F64)
+    e10 = eps(x, torch.full((2,), 10))
+    x1 = math.sqrt(ab[1]) * (x - math.sqrt(1 - ab[10]) * e10) / math.sqrt(ab[10]) + math.sqrt(1 - ab[1]) * e10
+    want = (x1 - math.sqrt(1 - ab[1]) * eps(x1, torch.full((2,), 1))) / math.sqrt(ab[1])
+    torch.testing.assert_close(ddim(eps, x, sch, steps=2), want, rtol=1e-13, atol=1e-13)
+
+
+def test_ode_samplers_report_every_position_and_pass_their_options_on() -> None:
+    """The callback's t / i at the start and after each step; ``spacing``, ``steps=None`` (all n) and
+    ``dpm_solver_2m``'s default of 20 log-SNR steps actually used."""
+    sch, x = linear_schedule(1000), torch.zeros(3, 2, dtype=F64)
+    zero = lambda y, i: torch.zeros_like(y)  # noqa: E731
+    rec = PathRecorder()
+    probability_flow_heun(lambda y, t: -y, x, [0.1, 0.5, 1.0], callback=rec)
+    assert rec.where == [1.0, 0.5, 0.1]
+    probability_flow_heun(lambda y, t: -y, x, [0.1, 0.5, 1.0], callback=rec, direction="forward")
+    assert rec.where == [0.1, 0.5, 1.0]
+    for sampler in (ddim, dpm_solver_2m):
+        sampler(zero, x, sch, steps=4, spacing="uniform", callback=rec)
+        assert rec.where == [1000, 667, 334, 1, 0], sampler.__name__
+        sampler(zero, x, sch, steps=6, spacing="karras", callback=rec)
+        assert rec.where == _nearest_log_snr_steps(sch.alpha_bars.tolist(), 6, "karras") + [0], sampler.__name__
+        sampler(zero, x, linear_schedule(5), steps=None, callback=rec)
+        assert rec.where == [5, 4, 3, 2, 1, 0], sampler.__name__
+    dpm_solver_2m(zero, x, sch, callback=rec)
+    assert rec.where == _nearest_log_snr_steps(sch.alpha_bars.tolist(), 20, "logsnr") + [0]
+    assert len(rec.where) == 21  # 20 distinct steps on this schedule, then 0
+
+
+def test_ode_samplers_name_the_step_and_position_where_the_model_failed() -> None:
+    x, sch = torch.zeros(3, 2, dtype=F64), linear_schedule(1000)
+
+    def eps_nan_at(bad: int):
+        return lambda y, i: torch.full_like(y, math.nan) if int(i[0]) == bad else torch.zeros_like(y)
+
+    for sampler in (ddim, dpm_solver_2m):
+        with pytest.raises(ValueError, match=r"^eps returned NaN or infinity at step 3 of 4 \(i = 334\)"):
+            sampler(eps_nan_at(334), x, sch, steps=4, spacing="uniform")
+        with pytest.raises(ValueError, match=r"^eps must return a tensor of the state's shape \(3, 2\), got \(3,\)"):
+            sampler(lambda y, i: y[:, 0], x, sch, steps=4)
+    grid = [0.1, 0.5, 1.0]  # backward: step 1 from t = 1 to 0.5, step 2 from 0.5 to 0.1 (two calls each)
+
+    def score_nan_at(bad: float):
+        return lambda y, t: torch.full_like(y, math.nan) if t == bad else -y
+
+    with pytest.raises(ValueError, match=r"^score returned NaN or infinity at step 1 of 2 \(t = 1\)"):
+        probability_flow_heun(score_nan_at(1.0), x, grid)  # the first call of step 1
+    with pytest.raises(ValueError, match=r"^score returned NaN or infinity at step 2 of 2 \(t = 0.1\)"):
+        probability_flow_heun(score_nan_at(0.1), x, grid)  # the second call of step 2
+
+
+def test_ode_samplers_check_their_generator_and_the_batch_dimension() -> None:
+    """Deterministic samplers accept a generator (so samplers are interchangeable) but still refuse a wrong one;
+    the ε samplers need ``x (batch, ...)``."""
+    sch, x = linear_schedule(10), torch.zeros(3, 2, dtype=F64)
+    zero = lambda y, i: torch.zeros_like(y)  # noqa: E731
+    with pytest.raises(TypeError, match="^generator must be a torch.Generator or None, got int"):
+        probability_flow_heun(lambda y, t: -y, x, [0.1, 1.0], generator=1)
+    with pytest.raises(TypeError, match="^generator must be a torch.Generator or None, got int"):
+        ddim(zero, x, sch, generator=1)
+    for sampler in (ddim, dpm_solver_2m):
+        with pytest.raises(ValueError, match=r"^x must have \(batch, \.\.\.\) with at least 2 dimensions"):
+            sampler(zero, torch.zeros(3, dtype=F64), sch, steps=2)
+
+
+def test_the_stochastic_variant_keeps_the_exact_marginals_for_every_eta() -> None:
+    """For a point mass at m (x̂_0 = m for every x) each step of the η-variant maps N(√ᾱ_i m, 1−ᾱ_i) to
+    N(√ᾱ_j m, 1−ᾱ_j) exactly, for every η (the noise std b'√(1−e^{−2ηh}) makes up the variance the
+    contraction (b'/b)e^{−ηh} removes). With 20 000 draws each of the 19 intermediate states' standardised mean
+    and variance must be within 6 standard errors of 0 and 1: false alarm < 1e-7 (38 checks, each < 2e-9).
+    Slip caught: e^{−2h/η} for e^{−2ηh} in the noise (the same at η = 1, so η = 0.5 here)."""
+    sch, m = linear_schedule(1000), 0.7
+    ab = sch.alpha_bars
+
+    def eps(x: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+        a = ab[i].reshape(-1, 1)
+        return (x - a.sqrt() * m) / (1 - a).sqrt()
+
+    n = 20_000
+    g = gen(0)
+    x_n = math.sqrt(ab[-1]) * m + math.sqrt(1 - ab[-1]) * torch.randn(n, 1, dtype=F64, generator=g)
+    rec = PathRecorder()
+    dpm_solver_2m(eps, x_n, sch, steps=20, eta=0.5, generator=g, callback=rec)
+    for x, i in zip(rec.states[1:-1], rec.where[1:-1]):
+        z = (x - math.sqrt(ab[i]) * m) / math.sqrt(1 - ab[i])
+        assert abs(float(z.mean())) < 6 / math.sqrt(n), i
+        assert abs(float(z.var()) - 1) < 6 * math.sqrt(2 / n), i

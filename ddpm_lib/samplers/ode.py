@@ -32,13 +32,17 @@ def karras_times(n: int, t_min: float, t_max: float, rho: float = 7.0) -> torch.
     """``n + 1`` increasing OU times with ``σ(t) = √(e^t − 1)`` spaced as ``σ_k^{1/ρ}`` linear (Karras et al. 2022, eq. 5).
 
     ``σ`` is the noise-to-signal ratio of ``x_t = e^{−t/2}(x_0 + σ(t) z)``; the grid is dense at small ``σ``.
-    Returns a float64 tensor ``(n + 1,)`` from ``t_min`` to ``t_max``.
+    Returns a float64 tensor ``(n + 1,)`` from ``t_min`` to ``t_max``; ``t_max`` is at most 700 and at most
+    ``1400 ρ`` (beyond, ``σ²`` or ``σ^{1/ρ}`` overflows float64).
     """
     n = check_positive_int(n, "n")
     t_min, t_max = check_positive_float(t_min, "t_min"), check_positive_float(t_max, "t_max")
     rho = check_positive_float(rho, "rho")
     if t_min >= t_max:
         raise ValueError(f"t_min must be below t_max, got t_min = {t_min}, t_max = {t_max}")
+    if t_max > min(700.0, 1400.0 * rho):  # σ(t_max)² and σ(t_max)^(1/ρ) must stay below float64's ~e^709
+        raise ValueError(f"t_max must be at most 700 and at most 1400·rho (σ(t) = √(e^t − 1) overflows float64 "
+                         f"beyond), got t_max = {t_max}, rho = {rho}")
     s_lo, s_hi = math.sqrt(math.expm1(t_min)) ** (1 / rho), math.sqrt(math.expm1(t_max)) ** (1 / rho)
     sig = (s_lo + torch.linspace(0, 1, n + 1, dtype=torch.float64) * (s_hi - s_lo)) ** rho
     times = torch.log1p(sig * sig)
@@ -50,7 +54,7 @@ def schedule_steps(schedule: Schedule, k: int, spacing: str = "uniform") -> list
     """``k`` decreasing steps ``n = i_1 > … > i_k = 1`` of ``schedule`` (fewer if two round to the same step).
 
     ``"uniform"`` in the step index; ``"logsnr"`` uniform in ``λ_i``; ``"karras"`` ``ρ = 7`` in ``σ_i = e^{−λ_i}``
-    (each target mapped to the step of nearest ``λ``).
+    (each target mapped to the step of nearest ``λ``). ``k = n`` gives every step, whatever the spacing.
     """
     schedule = check_schedule(schedule)
     n = schedule.n
@@ -59,7 +63,7 @@ def schedule_steps(schedule: Schedule, k: int, spacing: str = "uniform") -> list
         raise ValueError(f"steps must be at most the schedule's n = {n}, got {k}")
     if spacing not in SPACINGS:
         raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
-    if spacing == "uniform" or k == 1:
+    if spacing == "uniform" or k == 1 or k == n:  # k = n: the only n distinct steps are all of them
         idx = torch.linspace(n, 1, k, dtype=torch.float64).round().long()
     else:
         ab = schedule.alpha_bars.to(torch.float64)
