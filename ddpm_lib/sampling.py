@@ -52,7 +52,6 @@ def _check_model(model: Any, schedule: Any, shape: tuple[int, ...]) -> None:
         raise ValueError(f"shape must be {want} for this model, got {shape}")
 
 
-@torch.no_grad()
 def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] | torch.Size,
            generator: torch.Generator | None = None, sampler: str = DEFAULT_SAMPLER, variance: str = "beta",
            steps: int | None = None, callback: Callback | None = None) -> torch.Tensor:
@@ -92,9 +91,10 @@ def sample(model: nn.Module, schedule: Schedule, n: int, shape: tuple[int, ...] 
     dtype = next(model.parameters()).dtype
     was_training = model.training
     model.eval()
-    try:
-        x_n = torch.randn((n,) + shape, generator=generator, device=device, dtype=dtype)
-        out = SAMPLERS[sampler](eps, x_n, sched, generator=generator, callback=callback, **options)
+    try:  # no_grad inside the body, not as a decorator: mutmut leaves decorated functions unmutated
+        with torch.no_grad():
+            x_n = torch.randn((n,) + shape, generator=generator, device=device, dtype=dtype)
+            out = SAMPLERS[sampler](eps, x_n, sched, generator=generator, callback=callback, **options)
     finally:
         model.train(was_training)
     return out.to(dtype)
