@@ -174,14 +174,16 @@ def _run_train(args: argparse.Namespace) -> int:
 
 # -- sample --------------------------------------------------------------------------
 def _add_sample_args(p: argparse.ArgumentParser) -> None:
-    from ddpm_lib.sampling import SAMPLERS
+    from ddpm_lib.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, SAMPLERS
 
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by 'train' (or by 'export')")
     p.add_argument("--n", type=int_arg(1, 10 ** 7), default=2000, help="number of samples")
-    p.add_argument("--sampler", default="ancestral", choices=SAMPLERS, help="sampler")
+    p.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=SAMPLERS,
+                   help="sampler: the library's default (DPM-Solver++(2M) with a little noise), its deterministic "
+                        "form, DDPM's ancestral sampler or DDIM")
     p.add_argument("--steps", type=int_arg(1), default=None,
-                   help="sampler steps, at most the checkpoint's n (default: n for 'ancestral' and 'ddim', "
-                        "20 for the DPM-Solver samplers)")
+                   help=f"sampler steps, at most the checkpoint's n (default: n for 'ancestral' and 'ddim', "
+                        f"{DEFAULT_STEPS} network calls for the DPM-Solver samplers)")
     p.add_argument("--variance", default="beta", choices=("beta", "beta_tilde"), help="ancestral noise variance")
     p.add_argument("--no-ema", action="store_true", help="sample with the raw weights instead of the EMA weights")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the sampler's noise")

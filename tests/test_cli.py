@@ -55,6 +55,16 @@ def test_tiny_train_and_sample(tmp_path, capsys):
     assert (s_out / "samples.png").stat().st_size > 0
     assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "10", "--sampler", "ddim",
                      "--steps", "5", "--out", str(s_out)]) == 0
+    # without --sampler/--steps: the library's default sampler, from the seed's generator
+    import torch
+
+    from ddpm_lib.sampling import sample
+
+    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "40", "--seed", "5",
+                     "--out", str(s_out)]) == 0
+    ck = load_checkpoint(out / "checkpoint.pt")
+    want = sample(ck.ema_model, ck.schedule(), 40, (2,), generator=torch.Generator().manual_seed(5))
+    np.testing.assert_allclose(np.load(s_out / "samples.npy"), want.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_digits_train_writes_image_grid(tmp_path):
