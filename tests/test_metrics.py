@@ -112,3 +112,101 @@ def test_sliced_wasserstein_in_blocks_of_projections_is_the_same(monkeypatch) ->
     assert sliced_wasserstein(x, pts(50, seed=2)) == pytest.approx(whole[1], rel=1e-12)
     monkeypatch.setattr(metrics, "SWD_BLOCK_ENTRIES", 1)  # one direction at a time
     assert sliced_wasserstein(x, pts(50, seed=2)) == pytest.approx(whole[1], rel=1e-12)
+
+
+# -- tests from the mutation review of metrics.py (issue #14) ---------------------------------------------------
+def test_sliced_wasserstein_averages_w1_over_the_generators_float64_directions() -> None:
+    """The directions are the generator's float64 normal draws ``(P, d)``, normalised; SW1 is the mean
+    over them of the exact 1-D W1 of the projections (scipy), here for n ≠ m."""
+    x, y = pts(30, d=3), pts(17, d=3, seed=1, shift=0.4)
+    theta = torch.randn((8, 3), generator=torch.Generator().manual_seed(9), dtype=F64)
+    theta = theta / theta.norm(dim=1, keepdim=True)
+    want = np.mean([wasserstein_distance((x @ t).numpy(), (y @ t).numpy()) for t in theta])
+    got = sliced_wasserstein(x, y, n_projections=8, generator=torch.Generator().manual_seed(9))
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")
+def test_sliced_wasserstein_of_float32_and_grad_tracking_points() -> None:
+    """float32 points project on the same directions (rounded to float32), and points that track
+    gradients are measured too: the values agree with the float64 ones."""
+    x, y = pts(40), pts(40, seed=1, shift=0.3)
+    ref = sliced_wasserstein(x, y)
+    assert sliced_wasserstein(x.float(), y.float()) == pytest.approx(ref, rel=1e-5)
+    assert sliced_wasserstein(x.clone().requires_grad_(), y) == pytest.approx(ref, rel=1e-12)
+
+
+def test_noise_floor_draws_with_the_generator_and_reports_the_sample_std() -> None:
+    """``repeats`` (default 5) pairs of draws ``sample(n, generator)`` with the caller's generator; the std
+    has ``repeats − 1`` degrees of freedom (``statistics.stdev``), and is 0 for one repeat."""
+    import statistics
+
+    g = torch.Generator().manual_seed(3)
+    calls = []
+
+    def sample(n, gen):
+        calls.append((n, gen))
+        return torch.zeros(n, 1)
+
+    for repeats, values in ((3, [1.0, 2.0, 4.0]), (2, [1.0, 3.0]), (1, [5.0])):
+        it = iter(values)
+        mean, std = noise_floor(sample, 4, metric=lambda a, b: next(it), repeats=repeats, generator=g)
+        assert mean == pytest.approx(statistics.mean(values), rel=1e-15)
+        assert std == (pytest.approx(statistics.stdev(values), rel=1e-15) if repeats > 1 else 0.0)
+    assert len(calls) == 2 * (3 + 2 + 1) and all(c == (4, g) for c in calls)
+    calls.clear()
+    noise_floor(sample, 2, metric=lambda a, b: 0.0)
+    assert len(calls) == 2 * 5
+
+
+def test_noise_floor_argument_errors_name_the_argument() -> None:
+    with pytest.raises(ValueError, match="^n must be an integer >= 1, got 0$"):
+        noise_floor(ring_mixture().sample, 0)
+    with pytest.raises(TypeError, match="^generator must be a torch.Generator or None, got int$"):
+        noise_floor(ring_mixture().sample, 10, generator=1)
+
+
+def _lower_median_pairwise(p: np.ndarray) -> float:
+    """The lower median (torch's convention) of the distances between distinct points of ``p`` (scipy)."""
+    from scipy.spatial.distance import pdist
+    d = np.sort(pdist(p))
+    return float(d[(len(d) - 1) // 2])
+
+
+def test_median_bandwidth_is_the_median_distance_of_an_evenly_spaced_subset() -> None:
+    """Up to 1,000 pooled points: the median of all pairwise distances (of distinct points); above: of the
+    1,000 points at the rounded positions ``linspace(0, N − 1, 1000)`` of the pooled sample."""
+    x, y = pts(4, seed=5) * 0.2, pts(3, seed=6) * 0.2  # a median below 1
+    want = _lower_median_pairwise(torch.cat([x, y]).numpy())
+    assert want < 1 and metrics._median_bandwidth(x, y) == pytest.approx(want, rel=1e-12)
+    x, y = pts(600, seed=7), pts(401, seed=8)  # 1,001 pooled points
+    idx = np.round(np.linspace(0, 1000, 1000)).astype(int)
+    want = _lower_median_pairwise(torch.cat([x, y]).numpy()[idx])
+    assert metrics._median_bandwidth(x, y) == pytest.approx(want, rel=1e-12)
+    assert want != _lower_median_pairwise(torch.cat([x, y]).numpy())  # the subset matters here
+
+
+def test_mmd_bandwidth_falls_back_to_1_when_the_median_distance_is_0() -> None:
+    """Most points equal: the median distance is 0 and the bandwidth is 1; two points per sample suffice."""
+    x, y = torch.zeros(6, 1, dtype=F64), torch.tensor([[0.0], [0.0], [0.0], [0.0], [1.0], [2.0]], dtype=F64)
+    assert mmd_rbf(x, y) == mmd_rbf(x, y, bandwidth=1.0) != mmd_rbf(x, y, bandwidth=2.0)
+    assert mmd_rbf(x, x) == 0.0
+    a, b = pts(2), pts(2, seed=1)
+    assert mmd_rbf(a, b, bandwidth=1.0) == pytest.approx(float(
+        torch.exp(-torch.cdist(a, a) ** 2 / 2)[0, 1] + torch.exp(-torch.cdist(b, b) ** 2 / 2)[0, 1]
+        - 2 * torch.exp(-torch.cdist(a, b) ** 2 / 2).mean()), rel=1e-12)
+
+
+def test_metrics_take_mixed_dtypes_and_name_bad_points() -> None:
+    """float32 and float64 samples are compared at float64; the default is 256 directions; errors name
+    the argument (and the type of a bad generator)."""
+    x, y = pts(20), pts(20, seed=1)
+    assert sliced_wasserstein(x.float(), y) == pytest.approx(sliced_wasserstein(x.float().double(), y), rel=1e-12)
+    assert sliced_wasserstein(x, y.float()) == pytest.approx(sliced_wasserstein(x, y.float().double()), rel=1e-12)
+    assert sliced_wasserstein(x, y) == sliced_wasserstein(x, y, n_projections=256)
+    with pytest.raises(TypeError, match="^x must be a tensor or array-like of numbers"):
+        sliced_wasserstein("points", y)
+    with pytest.raises(ValueError, match=r"^x must have shape \(n, d\) with n >= 1 points, got \(0, 2\)$"):
+        sliced_wasserstein(torch.zeros(0, 2), y)
+    with pytest.raises(TypeError, match="^generator must be a torch.Generator or None, got int$"):
+        sliced_wasserstein(x, y, generator=1)
