@@ -94,8 +94,8 @@ def main() -> int:
 
     torch.manual_seed(0)
     res = train(TinyUNet(), data, schedule, TrainConfig(steps=args.steps, batch_size=args.batch, lr=args.lr,
-                                                        lr_schedule="constant", ema_decay=args.ema, device="cpu", progress=False,
-                                                        log_every=100))
+                                                        lr_schedule="constant", ema_decay=args.ema, device="cpu",
+                                                        progress=False, log_every=100))
     h = res.history
     first, last = sum(h["loss"][:50]) / 50, sum(h["loss"][-200:]) / 200
     print(f"\n3. trained {h['step']} steps in {h['wall_time']:.1f} s ({h['steps_per_second']:.1f} steps/s); "

@@ -10,7 +10,7 @@ from tqdm.std import tqdm
 torch.set_num_threads(1)
 # No tqdm monitor thread and a lock of this process only: the monitor takes tqdm's multiprocessing lock every
 # 10 s, and a forked worker killed meanwhile (mutmut's timeout) left it taken, hanging every later worker's
-# progress bar (seen in the weekly mutation run: the hung mutants were counted as killed by timeout).
+# progress bar (seen in a mutmut run: the hung mutants were counted as killed by timeout).
 tqdm.monitor_interval = 0
 tqdm.set_lock(threading.RLock())
 
