@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from ddpm_course.ledger import chapter_notebooks
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 #: appended cell: the kernel's peak RSS (kB) and CPU seconds (user + system, itself and finished children)
@@ -25,9 +26,7 @@ USAGE = ("import resource as _r; _s, _c = _r.getrusage(_r.RUSAGE_SELF), _r.getru
 
 def chapters() -> list[str]:
     """The notebooks listed in _toc.yml, in book order."""
-    toc = (BOOK.parent / "_toc.yml").read_text(encoding="utf-8")
-    names = re.findall(r"file:\s*book/(\S+)", toc)
-    return [n for n in names if (BOOK / f"{n}.ipynb").is_file()]
+    return chapter_notebooks(BOOK.parent)
 
 
 #: prepended cell (with --cells): record the kernel's CPU seconds, peak RSS and RSS after every cell (kB)

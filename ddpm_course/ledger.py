@@ -28,6 +28,7 @@ from ddpm_lib.check_format import RECORD_MIME   # pure Python: the ledger loads 
 
 __all__ = [
     "RECORD_MIME", "STATUSES", "LedgerRecord", "NotebookLedger", "parse_notebook", "read_notebook", "anchor_for", "slugify", "toc_files",
+    "chapter_notebooks",
 ]
 
 #: The statuses the ledger shows (and filters by).
@@ -252,3 +253,14 @@ def toc_files(toc: Mapping[str, Any]) -> list[str]:
             seen.add(doc)
             ordered.append(doc)
     return ordered
+
+
+def chapter_notebooks(root: str | Path) -> list[str]:
+    """The chapters of the book at ``root`` that have an executed notebook: the names ``<ch>`` of
+    ``book/<ch>.ipynb``, in the order of its ``_toc.yml`` (pages without a notebook left out)."""
+    import yaml  # only here: the ledger itself needs no YAML
+
+    root = Path(root)
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")) or {}
+    return [doc[len("book/"):] for doc in toc_files(toc)
+            if doc.startswith("book/") and (root / f"{doc}.ipynb").is_file()]

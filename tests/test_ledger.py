@@ -193,6 +193,16 @@ def test_toc_files_order():
                                      "book/appendix_errata", "book/ledger"]
 
 
+def test_chapter_notebooks_are_the_toc_pages_with_a_notebook_in_order(tmp_path):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n- file: book/b\n"
+                                       "- file: book/a.ipynb\n- file: book/notes\n- file: other/c\n", encoding="utf-8")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "other").mkdir()
+    for name in ("book/intro.md", "book/a.ipynb", "book/b.ipynb", "book/notes.md", "other/c.ipynb", "book/z.ipynb"):
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    assert ledger.chapter_notebooks(tmp_path) == ["b", "a"]
+
+
 # -- structured records (what verify stores in a notebook) ------------------------------------
 def _kernel_outputs(monkeypatch, run):
     """Run ``run()`` as if in a kernel and return the display outputs verify made, as nbformat outputs."""

@@ -33,14 +33,12 @@ import importlib
 import inspect
 import json
 import pkgutil
-import re
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
-CHECK_MIME = "application/vnd.ddpm-check+json"
 
 #: Public names the book runs outside check cells on purpose, with the reason: not mathematics
 #: the book states (pinned by their unit tests instead), or run in a set-up cell whose result
@@ -86,8 +84,9 @@ def cell_key(source: str) -> str:
 
 
 def chapters() -> list[str]:
-    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    return [n for n in re.findall(r"file:\s*book/(\S+)", toc) if (BOOK / f"{n}.ipynb").is_file()]
+    from ddpm_course.ledger import chapter_notebooks
+
+    return chapter_notebooks(ROOT)
 
 
 def public_api() -> dict[tuple[str, str], tuple[str, int, int]]:
@@ -135,13 +134,15 @@ def run_chapter(name: str, work: Path) -> tuple[set[str], Path]:
     import nbformat
     from nbclient import NotebookClient
 
+    from ddpm_lib.check_format import RECORD_MIME
+
     data = work / f".coverage.{name}"
     nb = nbformat.read(BOOK / f"{name}.ipynb", as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(_PRELUDE.format(data=str(data))))
     nb.cells.append(nbformat.v4.new_code_cell(_EPILOGUE))
     NotebookClient(nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(BOOK)}}).execute()
     checks = {cell_key(c.source) for c in nb.cells[1:-1] if c.cell_type == "code"
-              and any(CHECK_MIME in o.get("data", {}) for o in c.get("outputs", []))}
+              and any(RECORD_MIME in o.get("data", {}) for o in c.get("outputs", []))}
     return checks, data
 
 
